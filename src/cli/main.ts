@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { replayCommand } from './replay.ts';
+
+const program = new Command('descent')
+  .description('Gradient-descent optimizers exact against torch.optim, and a lab that races them')
+  .option('--debug', 'print stack traces on errors')
+  .showHelpAfterError()
+  .exitOverride();
+
+program.addCommand(replayCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    process.exitCode = e.exitCode;
+  } else {
+    const debug = program.opts<{ debug?: boolean }>().debug || process.argv.includes('--debug');
+    process.stderr.write(`descent: ${debug ? (e as Error).stack : (e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { parseCase } from '../replay/case.ts';
+import { referenceTrajectory, replayCase, worstRelativeError, type Dtype } from '../replay/run.ts';
+
+/** The tolerance of `--check`: `|x − x_ref| <= 1e-10 · max(1, |x_ref|)`. */
+export const REPLAY_TOLERANCE = 1e-10;
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description(
+      'Replay golden torch.optim cases (JSON) with descent and print one JSON line per case',
+    )
+    .argument('<case...>', 'case files in the schema of the PyTorch reference trajectories')
+    .option(
+      '--check',
+      `compare with each file's reference; exit 1 if any error > ${REPLAY_TOLERANCE}`,
+    )
+    .addOption(
+      new Option('--dtype <dtype>', 'parameter type')
+        .choices(['float64', 'float32'])
+        .default('float64'),
+    )
+    .action(async (files: string[], opts: { check?: boolean; dtype: Dtype }) => {
+      let failed = 0;
+      for (const file of files) {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(await readFile(file, 'utf8'));
+        } catch (e) {
+          throw new Error(`${file}: ${(e as Error).message}`);
+        }
+        const c = parseCase(raw, file);
+        const result = replayCase(c, opts.dtype);
+        if (!opts.check) {
+          process.stdout.write(JSON.stringify(result) + '\n');
+          continue;
+        }
+        const ref = referenceTrajectory(c);
+        if (!ref) throw new Error(`${file}: --check needs a reference trajectory in the file`);
+        const err = worstRelativeError(result.trajectory, ref);
+        const ok = err <= REPLAY_TOLERANCE;
+        if (!ok) failed++;
+        process.stdout.write(
+          JSON.stringify({ name: c.name, worstRelativeError: err, pass: ok }) + '\n',
+        );
+      }
+      if (opts.check) {
+        process.stderr.write(`${files.length - failed} passed, ${failed} failed\n`);
+        if (failed > 0) process.exitCode = 1;
+      }
+    });
+}

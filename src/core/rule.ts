@@ -1,0 +1,36 @@
+import type { CommonOptions, FloatBuffer, ParamState } from './types.ts';
+
+/** A slot (a buffer the size of the parameter) and the value it starts at. */
+export interface SlotSpec {
+  readonly name: string;
+  readonly fill: number;
+}
+
+/**
+ * The math of one algorithm: its defaults, its validation and ONE fused in-place kernel over a
+ * parameter buffer. The facade (`Optimizer`) does everything else: groups, state, checks.
+ */
+export interface Rule<H extends CommonOptions> {
+  /** The optimizer's name, as in PyTorch (`"Adam"`), used in messages and state dicts. */
+  readonly name: string;
+  readonly defaults: Readonly<H>;
+  /** Throws a `RangeError` naming the option, the value and the allowed range. */
+  validate(h: H): void;
+  /** Slots this configuration needs (they are allocated before the first step that uses them). */
+  slots(h: H): readonly SlotSpec[];
+  /** Scalar state and its initial value (e.g. NAdam's running product of momenta). */
+  readonly scalarState?: Readonly<Record<string, number>>;
+  /**
+   * One step on one buffer, in place. `st.step` has already been incremented. `gradScale`
+   * multiplies the gradient (clipping, and -1 for `maximize`, fold into it). `created` is true on
+   * the step that allocated this buffer's slots.
+   */
+  update(
+    p: FloatBuffer,
+    g: FloatBuffer,
+    st: ParamState,
+    h: H,
+    gradScale: number,
+    created: boolean,
+  ): void;
+}

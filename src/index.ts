@@ -1,0 +1,33 @@
+export { Optimizer, type Gradients } from './core/optimizer.ts';
+export type { Rule, SlotSpec } from './core/rule.ts';
+export {
+  STATE_DICT_VERSION,
+  type OptimizerStateDict,
+  type GroupStateDict,
+  type ParamStateDict,
+} from './core/state-dict.ts';
+export type {
+  CommonOptions,
+  FloatBuffer,
+  ParamGroup,
+  ParamGroupSpec,
+  ParamState,
+  ParamsInput,
+} from './core/types.ts';
+export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from './core/registry.ts';
+
+export { SGD, sgdRule, type SGDOptions } from './rules/sgd.ts';
+export { Adagrad, adagradRule, type AdagradOptions } from './rules/adagrad.ts';
+export { Adadelta, adadeltaRule, type AdadeltaOptions } from './rules/adadelta.ts';
+export { RMSprop, rmspropRule, type RMSpropOptions } from './rules/rmsprop.ts';
+export {
+  Adam,
+  AdamW,
+  adamRule,
+  adamWRule,
+  type AdamOptions,
+  type AdamWOptions,
+} from './rules/adam.ts';
+export { Adamax, adamaxRule, type AdamaxOptions } from './rules/adamax.ts';
+export { NAdam, nadamRule, type NAdamOptions } from './rules/nadam.ts';
+export { RAdam, radamRule, type RAdamOptions } from './rules/radam.ts';

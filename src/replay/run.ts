@@ -1,0 +1,66 @@
+import { createOptimizer } from '../core/registry.ts';
+import type { FloatBuffer } from '../core/types.ts';
+import type { GoldenCase } from './case.ts';
+import { gradient } from './problems.ts';
+
+export type Dtype = 'float32' | 'float64';
+
+export interface ReplayResult {
+  name: string;
+  trajectory: number[][];
+}
+
+// PyTorch keyword arguments that choose an implementation, not the math.
+const IMPLEMENTATION_KWARGS = new Set(['foreach', 'fused', 'capturable', 'differentiable']);
+
+/** PyTorch's keyword arguments, camelCased (`weight_decay` -> `weightDecay`). */
+export function torchOptionsToDescent(options: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (IMPLEMENTATION_KWARGS.has(k)) continue;
+    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  }
+  return out;
+}
+
+/** Runs a golden case with descent's public optimizers and records x after every step. */
+export function replayCase(c: GoldenCase, dtype: Dtype = 'float64'): ReplayResult {
+  if (c.scheduler) {
+    throw new RangeError(`${c.name}: learning-rate schedulers are not supported by replay yet`);
+  }
+  const Buf = dtype === 'float32' ? Float32Array : Float64Array;
+  const x: FloatBuffer = Buf.from(c.x0);
+  const g: FloatBuffer = new Buf(x.length);
+  const opt = createOptimizer(c.optimizer, [x], torchOptionsToDescent(c.options));
+  const trajectory: number[][] = [];
+  for (let k = 0; k < c.steps; k++) {
+    gradient(c.problem, x, k, g);
+    opt.step([g]);
+    trajectory.push(Array.from(x));
+  }
+  return { name: c.name, trajectory };
+}
+
+/** The reference trajectory a case is checked against (NAdam: PyTorch >= 2.0's formula). */
+export function referenceTrajectory(c: GoldenCase): number[][] | undefined {
+  return c.optimizer === 'NAdam' ? c.trajectory_torch2 : c.trajectory;
+}
+
+/**
+ * The worst `|x − x_ref| / max(1, |x_ref|)` over a trajectory (Infinity on a shape mismatch or
+ * a NaN, so that a broken run never passes).
+ */
+export function worstRelativeError(got: number[][], ref: number[][]): number {
+  if (got.length !== ref.length) return Infinity;
+  let worst = 0;
+  got.forEach((row, k) => {
+    const refRow = ref[k] as number[];
+    if (row.length !== refRow.length) worst = Infinity;
+    row.forEach((v, i) => {
+      const r = refRow[i] as number;
+      const err = Math.abs(v - r) / Math.max(1, Math.abs(r));
+      worst = err > worst || Number.isNaN(err) ? (Number.isNaN(err) ? Infinity : err) : worst;
+    });
+  });
+  return worst;
+}

@@ -1,0 +1,68 @@
+import { Optimizer } from '../core/optimizer.ts';
+import type { Rule } from '../core/rule.ts';
+import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import { checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
+
+export interface AdadeltaOptions extends CommonOptions {
+  rho: number;
+  eps: number;
+  weightDecay: number;
+}
+
+const NAME = 'Adadelta';
+
+export const adadeltaRule: Rule<AdadeltaOptions> = {
+  name: NAME,
+  defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
+  validate(h) {
+    checkNonNegative(NAME, 'lr', h.lr);
+    checkInRange(NAME, 'rho', h.rho, 0, 1, true);
+    checkNonNegative(NAME, 'eps', h.eps);
+    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
+    checkBoolean(NAME, 'maximize', h.maximize);
+  },
+  slots: () => [
+    { name: 'square_avg', fill: 0 },
+    { name: 'acc_delta', fill: 0 },
+  ],
+  update(p, g, st, h, gs) {
+    const { square_avg, acc_delta } = st.slots as Record<string, FloatBuffer>;
+    adadeltaKernel(p, g, square_avg!, acc_delta!, gs, h.lr, h.rho, h.eps, h.weightDecay);
+  },
+};
+
+function adadeltaKernel(
+  p: FloatBuffer,
+  g: FloatBuffer,
+  v: FloatBuffer,
+  u: FloatBuffer,
+  gs: number,
+  lr: number,
+  rho: number,
+  eps: number,
+  wd: number,
+): void {
+  const c = 1 - rho;
+  for (let i = 0; i < p.length; i++) {
+    let d = g[i] * gs;
+    if (wd !== 0) d += wd * p[i];
+    v[i] = rho * v[i] + c * d * d;
+    // eps inside both roots, as in PyTorch (and Zeiler's paper).
+    const delta = (Math.sqrt(u[i] + eps) / Math.sqrt(v[i] + eps)) * d;
+    u[i] = rho * u[i] + c * delta * delta;
+    p[i] -= lr * delta;
+  }
+}
+
+/**
+ * Adadelta: step sizes from the ratio of running RMS of updates and of gradients.
+ *
+ * `d = g + wd·p; v = ρv + (1−ρ)d²; Δ = √(u+eps)/√(v+eps)·d; u = ρu + (1−ρ)Δ²; p −= lr·Δ`.
+ *
+ * Defaults match `torch.optim.Adadelta` (lr 1.0). Zeiler 2012, arXiv 1212.5701.
+ */
+export class Adadelta extends Optimizer<AdadeltaOptions> {
+  constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
+    super(adadeltaRule, params, options);
+  }
+}

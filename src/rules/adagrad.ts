@@ -1,0 +1,69 @@
+import { Optimizer } from '../core/optimizer.ts';
+import type { Rule } from '../core/rule.ts';
+import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import { checkBoolean, checkNonNegative } from '../core/validate.ts';
+
+export interface AdagradOptions extends CommonOptions {
+  lrDecay: number;
+  weightDecay: number;
+  initialAccumulatorValue: number;
+  eps: number;
+}
+
+const NAME = 'Adagrad';
+
+export const adagradRule: Rule<AdagradOptions> = {
+  name: NAME,
+  defaults: {
+    lr: 1e-2,
+    lrDecay: 0,
+    weightDecay: 0,
+    initialAccumulatorValue: 0,
+    eps: 1e-10,
+    maximize: false,
+  },
+  validate(h) {
+    checkNonNegative(NAME, 'lr', h.lr);
+    checkNonNegative(NAME, 'lrDecay', h.lrDecay);
+    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
+    checkNonNegative(NAME, 'initialAccumulatorValue', h.initialAccumulatorValue);
+    checkNonNegative(NAME, 'eps', h.eps);
+    checkBoolean(NAME, 'maximize', h.maximize);
+  },
+  slots: (h) => [{ name: 'sum', fill: h.initialAccumulatorValue }],
+  update(p, g, st, h, gs) {
+    const clr = h.lr / (1 + (st.step - 1) * h.lrDecay);
+    adagradKernel(p, g, st.slots.sum as FloatBuffer, gs, clr, h.weightDecay, h.eps);
+  },
+};
+
+function adagradKernel(
+  p: FloatBuffer,
+  g: FloatBuffer,
+  sum: FloatBuffer,
+  gs: number,
+  clr: number,
+  wd: number,
+  eps: number,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    let d = g[i] * gs;
+    if (wd !== 0) d += wd * p[i];
+    sum[i] += d * d;
+    // eps outside the root, as in PyTorch.
+    p[i] -= (clr * d) / (Math.sqrt(sum[i]) + eps);
+  }
+}
+
+/**
+ * Adagrad: per-coordinate step sizes shrinking with the accumulated squared gradient.
+ *
+ * `d = g + wd·p; s += d²; p −= lr/(1 + (t−1)·lrDecay) · d / (√s + eps)`.
+ *
+ * Defaults match `torch.optim.Adagrad`. Duchi, Hazan and Singer 2011.
+ */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+    super(adagradRule, params, options);
+  }
+}

@@ -1,0 +1,72 @@
+import { Optimizer } from '../core/optimizer.ts';
+import type { Rule } from '../core/rule.ts';
+import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+
+export interface AdamaxOptions extends CommonOptions {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
+
+const NAME = 'Adamax';
+
+export const adamaxRule: Rule<AdamaxOptions> = {
+  name: NAME,
+  defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
+  validate(h) {
+    checkNonNegative(NAME, 'lr', h.lr);
+    checkBetas(NAME, h.betas);
+    checkNonNegative(NAME, 'eps', h.eps);
+    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
+    checkBoolean(NAME, 'maximize', h.maximize);
+  },
+  slots: () => [
+    { name: 'exp_avg', fill: 0 },
+    { name: 'exp_inf', fill: 0 },
+  ],
+  update(p, g, st, h, gs) {
+    const [b1, b2] = h.betas;
+    const clr = h.lr / (1 - b1 ** st.step);
+    const m = st.slots.exp_avg as FloatBuffer;
+    const u = st.slots.exp_inf as FloatBuffer;
+    adamaxKernel(p, g, m, u, gs, b1, b2, h.weightDecay, clr, h.eps);
+  },
+};
+
+function adamaxKernel(
+  p: FloatBuffer,
+  g: FloatBuffer,
+  m: FloatBuffer,
+  u: FloatBuffer,
+  gs: number,
+  b1: number,
+  b2: number,
+  wd: number,
+  clr: number,
+  eps: number,
+): void {
+  const c1 = 1 - b1;
+  for (let i = 0; i < p.length; i++) {
+    let d = g[i] * gs;
+    if (wd !== 0) d += wd * p[i];
+    m[i] = b1 * m[i] + c1 * d;
+    // eps inside the max, as in PyTorch: u never reaches 0, so no eps in the division.
+    // Math.max propagates NaN like torch.amax.
+    u[i] = Math.max(b2 * u[i], Math.abs(d) + eps);
+    p[i] -= (clr * m[i]) / u[i];
+  }
+}
+
+/**
+ * Adamax: Adam with the infinity norm in place of the second moment.
+ *
+ * `d = g + wd·p; m = β₁m + (1−β₁)d; u = max(β₂u, |d| + eps); p −= lr/(1−β₁ᵗ) · m/u`.
+ *
+ * Defaults match `torch.optim.Adamax` (lr 2e-3). Kingma and Ba 2015, Sec. 7.1.
+ */
+export class Adamax extends Optimizer<AdamaxOptions> {
+  constructor(params: ParamsInput<AdamaxOptions>, options: Partial<AdamaxOptions> = {}) {
+    super(adamaxRule, params, options);
+  }
+}

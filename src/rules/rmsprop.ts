@@ -1,0 +1,107 @@
+import { Optimizer } from '../core/optimizer.ts';
+import type { Rule, SlotSpec } from '../core/rule.ts';
+import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import { checkBoolean, checkNonNegative } from '../core/validate.ts';
+
+export interface RMSpropOptions extends CommonOptions {
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  centered: boolean;
+}
+
+const NAME = 'RMSprop';
+
+export const rmspropRule: Rule<RMSpropOptions> = {
+  name: NAME,
+  defaults: {
+    lr: 1e-2,
+    alpha: 0.99,
+    eps: 1e-8,
+    weightDecay: 0,
+    momentum: 0,
+    centered: false,
+    maximize: false,
+  },
+  validate(h) {
+    checkNonNegative(NAME, 'lr', h.lr);
+    checkNonNegative(NAME, 'alpha', h.alpha);
+    checkNonNegative(NAME, 'eps', h.eps);
+    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
+    checkNonNegative(NAME, 'momentum', h.momentum);
+    checkBoolean(NAME, 'centered', h.centered);
+    checkBoolean(NAME, 'maximize', h.maximize);
+  },
+  slots(h) {
+    const s: SlotSpec[] = [{ name: 'square_avg', fill: 0 }];
+    if (h.momentum > 0) s.push({ name: 'momentum_buffer', fill: 0 });
+    if (h.centered) s.push({ name: 'grad_avg', fill: 0 });
+    return s;
+  },
+  update(p, g, st, h, gs) {
+    const { square_avg, momentum_buffer, grad_avg } = st.slots;
+    rmspropKernel(
+      p,
+      g,
+      square_avg as FloatBuffer,
+      h.momentum > 0 ? (momentum_buffer as FloatBuffer) : null,
+      h.centered ? (grad_avg as FloatBuffer) : null,
+      gs,
+      h.lr,
+      h.alpha,
+      h.eps,
+      h.weightDecay,
+      h.momentum,
+    );
+  },
+};
+
+function rmspropKernel(
+  p: FloatBuffer,
+  g: FloatBuffer,
+  v: FloatBuffer,
+  buf: FloatBuffer | null,
+  ga: FloatBuffer | null,
+  gs: number,
+  lr: number,
+  alpha: number,
+  eps: number,
+  wd: number,
+  mom: number,
+): void {
+  const c = 1 - alpha;
+  for (let i = 0; i < p.length; i++) {
+    let d = g[i] * gs;
+    if (wd !== 0) d += wd * p[i];
+    v[i] = alpha * v[i] + c * d * d;
+    let avg: number;
+    if (ga) {
+      ga[i] = alpha * ga[i] + c * d;
+      avg = Math.sqrt(v[i] - ga[i] * ga[i]) + eps;
+    } else {
+      avg = Math.sqrt(v[i]) + eps;
+    }
+    if (buf) {
+      buf[i] = mom * buf[i] + d / avg;
+      p[i] -= lr * buf[i];
+    } else {
+      p[i] -= (lr * d) / avg;
+    }
+  }
+}
+
+/**
+ * RMSprop: divide the gradient by a running RMS of recent gradients (optionally centered, with
+ * momentum).
+ *
+ * `d = g + wd·p; v = αv + (1−α)d²; a = √(v − ḡ²) + eps` (centered, `ḡ = αḡ + (1−α)d`) or
+ * `√v + eps`; `b = μb + d/a, p −= lr·b` (momentum) or `p −= lr·d/a`. No bias correction.
+ *
+ * Defaults match `torch.optim.RMSprop`. Hinton, Coursera lecture 6e (2012); centered: Graves 2013.
+ */
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+    super(rmspropRule, params, options);
+  }
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { referenceTrajectory, replayCase, worstRelativeError } from '../src/replay/run.ts';
+import { loadCases } from './helpers/fixtures.ts';
+
+const cases = loadCases((f) => !f.startsWith('sched_'));
+
+test('the fixture set holds the 128 non-scheduler cases', () => {
+  assert.equal(cases.length, 128);
+});
+
+describe('float64 replay matches torch.optim at 1e-10', () => {
+  for (const [file, c] of cases) {
+    test(file, () => {
+      const ref = referenceTrajectory(c);
+      assert.ok(ref, 'the case has a reference trajectory');
+      const err = worstRelativeError(replayCase(c).trajectory, ref);
+      assert.ok(err <= 1e-10, `worst relative error ${err}`);
+    });
+  }
+});
+
+// float32 keeps 24 bits: each step rounds the gradient, every slot and the parameter, so a
+// run of N steps that does not amplify errors drifts by at most about N·4·2^-24 relative to
+// float64 (x0 itself is rounded once more). The bound below is that, for the case's N.
+const float32Tolerance = (steps: number) => steps * 4 * 2 ** -24;
+
+describe('float32 replay stays within N·4·2^-24 of the float64 reference', () => {
+  for (const [file, c] of cases) {
+    test(file, () => {
+      const ref = referenceTrajectory(c)!;
+      const err = worstRelativeError(replayCase(c, 'float32').trajectory, ref);
+      assert.ok(err <= float32Tolerance(c.steps), `worst relative error ${err}`);
+    });
+  }
+});
