@@ -1,3 +1,4 @@
+import { allocLike } from './alloc.ts';
 import type { Rule } from './rule.ts';
 import {
   STATE_DICT_VERSION,
@@ -36,12 +37,6 @@ function describe(x: unknown): string {
 /** Copies hyper-parameter values so that a group never aliases a caller's array. */
 function copyHyper(value: unknown): unknown {
   return Array.isArray(value) ? value.slice() : value;
-}
-
-function allocLike(p: FloatBuffer, fill: number): FloatBuffer {
-  const buf = p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length);
-  if (fill !== 0) buf.fill(fill);
-  return buf;
 }
 
 /**
