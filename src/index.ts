@@ -31,3 +31,47 @@ export {
 export { Adamax, adamaxRule, type AdamaxOptions } from './rules/adamax.ts';
 export { NAdam, nadamRule, type NAdamOptions } from './rules/nadam.ts';
 export { RAdam, radamRule, type RAdamOptions } from './rules/radam.ts';
+
+export {
+  chained,
+  constantFactor,
+  cosineAnnealing,
+  cosineWarmRestarts,
+  exponential,
+  lambdaFactor,
+  linearFactor,
+  multiStep,
+  polynomial,
+  sequential,
+  stepDecay,
+  type Schedule,
+} from './schedules/closed-form.ts';
+export { cyclic, oneCycle, type CyclicOptions, type OneCycleOptions } from './schedules/cycles.ts';
+export {
+  Scheduler,
+  type HyperKey,
+  type Schedulable,
+  type SchedulerStateDict,
+  type Track,
+} from './schedules/scheduler.ts';
+export {
+  ChainedScheduler,
+  ConstantLR,
+  CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  CyclicLR,
+  ExponentialLR,
+  LambdaLR,
+  LinearLR,
+  MultiStepLR,
+  OneCycleLR,
+  PolynomialLR,
+  SequentialLR,
+  StepLR,
+} from './schedules/torch-schedulers.ts';
+export {
+  ReduceLROnPlateau,
+  type PlateauOptions,
+  type PlateauStateDict,
+} from './schedules/plateau.ts';
+export { createScheduler, SCHEDULER_TYPES } from './schedules/registry.ts';

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { referenceTrajectory, replayCase, worstRelativeError } from '../src/replay/run.ts';
+import {
+  caseError,
+  referenceTrajectory,
+  replayCase,
+  worstRelativeError,
+} from '../src/replay/run.ts';
 import { loadCases } from './helpers/fixtures.ts';
 
 const cases = loadCases((f) => !f.startsWith('sched_'));
@@ -31,6 +36,20 @@ describe('float32 replay stays within N·4·2^-24 of the float64 reference', () 
       const ref = referenceTrajectory(c)!;
       const err = worstRelativeError(replayCase(c, 'float32').trajectory, ref);
       assert.ok(err <= float32Tolerance(c.steps), `worst relative error ${err}`);
+    });
+  }
+});
+
+describe('scheduler cases: trajectory, lr per step and momentum per step match at 1e-10', () => {
+  const sched = loadCases((f) => f.startsWith('sched_'));
+  test('the fixture set holds the 4 scheduler cases', () => assert.equal(sched.length, 4));
+  for (const [file, c] of sched) {
+    test(file, () => {
+      const result = replayCase(c);
+      assert.equal(result.lr?.length, c.steps);
+      if (c.momentum) assert.equal(result.momentum?.length, c.steps);
+      const err = caseError(c, result)!;
+      assert.ok(err <= 1e-10, `worst relative error ${err}`);
     });
   }
 });

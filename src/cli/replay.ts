@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { parseCase } from '../replay/case.ts';
-import { referenceTrajectory, replayCase, worstRelativeError, type Dtype } from '../replay/run.ts';
+import { caseError, replayCase, type Dtype } from '../replay/run.ts';
 
 /** The tolerance of `--check`: `|x − x_ref| <= 1e-10 · max(1, |x_ref|)`. */
 export const REPLAY_TOLERANCE = 1e-10;
@@ -9,7 +9,7 @@ export const REPLAY_TOLERANCE = 1e-10;
 export function replayCommand(): Command {
   return new Command('replay')
     .description(
-      'Replay golden torch.optim cases (JSON) with descent and print one JSON line per case',
+      'Replay golden torch.optim cases (JSON) with descent and print one JSON line per case (with "lr" per step for scheduler cases)',
     )
     .argument('<case...>', 'case files in the schema of the PyTorch reference trajectories')
     .option(
@@ -36,9 +36,10 @@ export function replayCommand(): Command {
           process.stdout.write(JSON.stringify(result) + '\n');
           continue;
         }
-        const ref = referenceTrajectory(c);
-        if (!ref) throw new Error(`${file}: --check needs a reference trajectory in the file`);
-        const err = worstRelativeError(result.trajectory, ref);
+        const err = caseError(c, result);
+        if (err === undefined) {
+          throw new Error(`${file}: --check needs a reference trajectory in the file`);
+        }
         const ok = err <= REPLAY_TOLERANCE;
         if (!ok) failed++;
         process.stdout.write(

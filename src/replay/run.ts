@@ -2,12 +2,17 @@ import { createOptimizer } from '../core/registry.ts';
 import type { FloatBuffer } from '../core/types.ts';
 import type { GoldenCase } from './case.ts';
 import { gradient } from './problems.ts';
+import { createScheduler } from '../schedules/registry.ts';
+import { readHyper, Scheduler } from '../schedules/scheduler.ts';
 
 export type Dtype = 'float32' | 'float64';
 
 export interface ReplayResult {
   name: string;
   trajectory: number[][];
+  /** Scheduler cases: the lr used by each step (and momentum where the scheduler cycles it). */
+  lr?: number[];
+  momentum?: number[];
 }
 
 // PyTorch keyword arguments that choose an implementation, not the math.
@@ -25,20 +30,34 @@ export function torchOptionsToDescent(options: Record<string, unknown>): Record<
 
 /** Runs a golden case with descent's public optimizers and records x after every step. */
 export function replayCase(c: GoldenCase, dtype: Dtype = 'float64'): ReplayResult {
-  if (c.scheduler) {
-    throw new RangeError(`${c.name}: learning-rate schedulers are not supported by replay yet`);
-  }
   const Buf = dtype === 'float32' ? Float32Array : Float64Array;
   const x: FloatBuffer = Buf.from(c.x0);
   const g: FloatBuffer = new Buf(x.length);
   const opt = createOptimizer(c.optimizer, [x], torchOptionsToDescent(c.options));
   const trajectory: number[][] = [];
+  let scheduler: Scheduler | null = null;
+  if (c.scheduler) {
+    const { type, ...kwargs } = c.scheduler;
+    const built = createScheduler(type, opt, kwargs);
+    if (!(built instanceof Scheduler)) {
+      throw new RangeError(`${c.name}: ${type} needs a metric and cannot be replayed`);
+    }
+    scheduler = built;
+  }
+  const group = opt.paramGroups[0] as unknown as Record<string, unknown>;
+  const cycled = scheduler?.tracks.find((t) => t.key !== 'lr')?.key;
+  const lr: number[] = [];
+  const momentum: number[] = [];
   for (let k = 0; k < c.steps; k++) {
     gradient(c.problem, x, k, g);
+    lr.push(group.lr as number);
+    if (cycled) momentum.push(readHyper(group, cycled, c.name));
     opt.step([g]);
+    scheduler?.step();
     trajectory.push(Array.from(x));
   }
-  return { name: c.name, trajectory };
+  if (!scheduler) return { name: c.name, trajectory };
+  return { name: c.name, trajectory, lr, ...(cycled ? { momentum } : {}) };
 }
 
 /** The reference trajectory a case is checked against (NAdam: PyTorch >= 2.0's formula). */
@@ -62,5 +81,22 @@ export function worstRelativeError(got: number[][], ref: number[][]): number {
       worst = err > worst || Number.isNaN(err) ? (Number.isNaN(err) ? Infinity : err) : worst;
     });
   });
+  return worst;
+}
+
+/**
+ * The worst relative error of a replay against the case's references: the trajectory, and the
+ * per-step lr and momentum where the case records them. `undefined` when the case has no
+ * reference trajectory.
+ */
+export function caseError(c: GoldenCase, result: ReplayResult): number | undefined {
+  const ref = referenceTrajectory(c);
+  if (!ref) return undefined;
+  const series = (xs: number[] | undefined) => (xs ?? []).map((x) => [x]);
+  let worst = worstRelativeError(result.trajectory, ref);
+  if (c.lr) worst = Math.max(worst, worstRelativeError(series(result.lr), series(c.lr)));
+  if (c.momentum) {
+    worst = Math.max(worst, worstRelativeError(series(result.momentum), series(c.momentum)));
+  }
   return worst;
 }

@@ -1,0 +1,155 @@
+import { readHyper, writeHyper, type HyperKey, type Schedulable } from './scheduler.ts';
+
+export interface PlateauOptions {
+  mode?: 'min' | 'max';
+  factor?: number;
+  patience?: number;
+  threshold?: number;
+  thresholdMode?: 'rel' | 'abs';
+  cooldown?: number;
+  /** Lower bound, one for all groups or one per group. */
+  minLr?: number | number[];
+  eps?: number;
+  key?: HyperKey;
+}
+
+export interface PlateauStateDict {
+  type: 'ReduceLROnPlateau';
+  lastEpoch: number;
+  best: number;
+  numBadEpochs: number;
+  cooldownCounter: number;
+}
+
+const NAME = 'ReduceLROnPlateau';
+
+function check(option: string, ok: boolean, rule: string, value: unknown): void {
+  if (!ok) throw new RangeError(`${NAME}: ${option} must be ${rule}, got ${String(value)}`);
+}
+
+/**
+ * Multiplies lr by `factor` once a monitored metric has not improved for more than `patience`
+ * calls of `step(metric)`, then waits `cooldown` calls. Semantics and defaults of PyTorch's
+ * `ReduceLROnPlateau` (mode min, factor 0.1, patience 10, threshold 1e-4 relative).
+ */
+export class ReduceLROnPlateau {
+  lastEpoch = 0;
+  best: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+  private readonly o: Required<Omit<PlateauOptions, 'minLr'>> & { minLr: number[] };
+
+  constructor(
+    readonly optimizer: Schedulable,
+    options: PlateauOptions = {},
+  ) {
+    const groups = optimizer.paramGroups.length;
+    const minLr = options.minLr ?? 0;
+    const o = {
+      mode: options.mode ?? 'min',
+      factor: options.factor ?? 0.1,
+      patience: options.patience ?? 10,
+      threshold: options.threshold ?? 1e-4,
+      thresholdMode: options.thresholdMode ?? 'rel',
+      cooldown: options.cooldown ?? 0,
+      minLr: Array.isArray(minLr) ? minLr.slice() : new Array<number>(groups).fill(minLr),
+      eps: options.eps ?? 1e-8,
+      key: options.key ?? 'lr',
+    };
+    check('mode', o.mode === 'min' || o.mode === 'max', '"min" or "max"', o.mode);
+    check('factor', o.factor >= 0 && o.factor < 1, 'in [0, 1)', o.factor);
+    check(
+      'patience',
+      Number.isInteger(o.patience) && o.patience >= 0,
+      'an integer >= 0',
+      o.patience,
+    );
+    check(
+      'threshold',
+      Number.isFinite(o.threshold) && o.threshold >= 0,
+      'a finite number >= 0',
+      o.threshold,
+    );
+    check(
+      'thresholdMode',
+      o.thresholdMode === 'rel' || o.thresholdMode === 'abs',
+      '"rel" or "abs"',
+      o.thresholdMode,
+    );
+    check(
+      'cooldown',
+      Number.isInteger(o.cooldown) && o.cooldown >= 0,
+      'an integer >= 0',
+      o.cooldown,
+    );
+    check(
+      'minLr',
+      o.minLr.length === groups && o.minLr.every((x) => x >= 0),
+      `>= 0, one value or one per group (${groups})`,
+      minLr,
+    );
+    optimizer.paramGroups.forEach((g) => readHyper(g, o.key, NAME));
+    this.o = o;
+    this.best = o.mode === 'min' ? Infinity : -Infinity;
+  }
+
+  private isBetter(a: number): boolean {
+    const { mode, thresholdMode, threshold } = this.o;
+    const best = this.best;
+    if (mode === 'min')
+      return thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;
+    return thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
+  }
+
+  /** Reports the metric of the epoch (or step) just finished. */
+  step(metric: number): void {
+    if (typeof metric !== 'number' || Number.isNaN(metric)) {
+      throw new RangeError(`${NAME}: step(metric) needs a number, got ${String(metric)}`);
+    }
+    this.lastEpoch += 1;
+    if (this.isBetter(metric)) {
+      this.best = metric;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs += 1;
+    }
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.o.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const old = readHyper(g, this.o.key, NAME);
+        const next = Math.max(old * this.o.factor, this.o.minLr[i] as number);
+        if (old - next > this.o.eps) writeHyper(g, this.o.key, next);
+      });
+      this.cooldownCounter = this.o.cooldown;
+      this.numBadEpochs = 0;
+    }
+  }
+
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => readHyper(g, this.o.key, NAME));
+  }
+
+  stateDict(): PlateauStateDict {
+    const { lastEpoch, best, numBadEpochs, cooldownCounter } = this;
+    return { type: NAME, lastEpoch, best, numBadEpochs, cooldownCounter };
+  }
+
+  loadStateDict(s: PlateauStateDict): void {
+    const ok =
+      s?.type === NAME &&
+      [s.lastEpoch, s.numBadEpochs, s.cooldownCounter].every(
+        (x) => Number.isInteger(x) && x >= 0,
+      ) &&
+      typeof s.best === 'number';
+    if (!ok) throw new RangeError(`${NAME}: cannot load scheduler state: not a ${NAME} state`);
+    ({
+      lastEpoch: this.lastEpoch,
+      best: this.best,
+      numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter,
+    } = s);
+  }
+}
