@@ -81,6 +81,13 @@ describe('construction', () => {
     assert.deepEqual(opt.paramGroups[0]!.betas, [0.8, 0.9]);
   });
 
+  test('groups never share an array with the defaults or each other', () => {
+    const a = new Adam([{ params: [new Float32Array(1)] }, { params: [new Float32Array(1)] }]);
+    a.paramGroups[0]!.betas[0] = 0.5;
+    assert.equal(a.paramGroups[1]!.betas[0], 0.9);
+    assert.equal(new Adam([new Float32Array(1)]).paramGroups[0]!.betas[0], 0.9);
+  });
+
   test('createOptimizer knows every documented name and its presets', () => {
     assert.deepEqual(OPTIMIZER_NAMES, [
       'sgd',

@@ -60,8 +60,9 @@ export class Optimizer<H extends CommonOptions> {
       throw new TypeError(`${rule.name}: options must be an object, got ${describe(options)}`);
     }
     checkKnownOptions(rule.name, options, known);
-    const base = { ...rule.defaults } as Record<string, unknown>;
-    for (const [k, v] of Object.entries(options)) if (v !== undefined) base[k] = copyHyper(v);
+    const base: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rule.defaults)) base[k] = v;
+    for (const [k, v] of Object.entries(options)) if (v !== undefined) base[k] = v;
 
     if (!Array.isArray(params) || params.length === 0) {
       throw new TypeError(`${rule.name}: params must be a non-empty array of buffers or groups`);
@@ -77,7 +78,10 @@ export class Optimizer<H extends CommonOptions> {
         );
       }
       checkKnownOptions(rule.name, spec, known, `option in param group ${gi}`);
-      const group = { ...base } as Record<string, unknown>;
+      // Every group owns its values: arrays (betas) are copied, never shared with the caller,
+      // the defaults or another group, since schedulers write into them.
+      const group: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(base)) group[k] = copyHyper(v);
       for (const [k, v] of Object.entries(spec)) {
         if (k !== 'params' && v !== undefined) group[k] = copyHyper(v);
       }
