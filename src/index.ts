@@ -13,6 +13,10 @@ export type {
   ParamGroupSpec,
   ParamState,
   ParamsInput,
+  SparseGradient,
+  NonFinitePolicy,
+  StepOptions,
+  OptimizerOptions,
 } from './core/types.ts';
 export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from './core/registry.ts';
 
@@ -31,6 +35,14 @@ export {
 export { Adamax, adamaxRule, type AdamaxOptions } from './rules/adamax.ts';
 export { NAdam, nadamRule, type NAdamOptions } from './rules/nadam.ts';
 export { RAdam, radamRule, type RAdamOptions } from './rules/radam.ts';
+export { SparseAdam, sparseAdamRule, type SparseAdamOptions } from './rules/sparse-adam.ts';
+export {
+  clipGradNorm,
+  clipGradValue,
+  totalNorm,
+  isSparse,
+  type Gradient,
+} from './core/gradients.ts';
 
 export {
   chained,

@@ -102,6 +102,7 @@ describe('construction', () => {
       'adamax',
       'nadam',
       'radam',
+      'sparseadam',
     ]);
     const nesterov = createOptimizer('nesterov', [new Float32Array(1)]);
     assert.equal(nesterov.name, 'SGD');
@@ -296,7 +297,7 @@ describe('step', () => {
     [
       'a plain array',
       () => [new Float32Array(3), [1, 2]],
-      /^TypeError: Adam: gradient 1 must be a Float32Array or Float64Array, got Array$/,
+      /^TypeError: Adam: gradient 1 must be a Float32Array, a Float64Array or a sparse gradient \{ indices, values, rowSize \}, got Array$/,
     ],
     [
       'not an array',

@@ -1,4 +1,14 @@
 import { allocLike } from './alloc.ts';
+import { checkGradients } from './check-gradients.ts';
+import {
+  checkNormType,
+  clipFactor,
+  firstNonFinite,
+  isFloatBuffer,
+  isSparse,
+  totalNorm,
+  type Gradient,
+} from './gradients.ts';
 import type { Rule } from './rule.ts';
 import {
   STATE_DICT_VERSION,
@@ -9,30 +19,20 @@ import {
 import type {
   CommonOptions,
   FloatBuffer,
+  NonFinitePolicy,
+  OptimizerOptions,
   ParamGroup,
   ParamGroupSpec,
   ParamState,
   ParamsInput,
+  StepOptions,
 } from './types.ts';
-import { checkKnownOptions } from './validate.ts';
+import { checkKnownOptions, describe } from './validate.ts';
 
 /** A gradient for each parameter, in the flattened order of the groups; `null` skips a buffer. */
-export type Gradients = readonly (FloatBuffer | null | undefined)[];
+export type Gradients = readonly Gradient[];
 
-function isFloatBuffer(x: unknown): x is FloatBuffer {
-  return x instanceof Float32Array || x instanceof Float64Array;
-}
-
-function dtypeOf(x: FloatBuffer): string {
-  return x instanceof Float32Array ? 'float32' : 'float64';
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (ArrayBuffer.isView(x)) return x.constructor.name;
-  if (Array.isArray(x)) return 'Array';
-  return typeof x;
-}
+const STEP_OPTIONS = ['clipGradNorm', 'clipNormType', 'nonFinite'] as const;
 
 /** Copies hyper-parameter values so that a group never aliases a caller's array. */
 function copyHyper(value: unknown): unknown {
@@ -52,17 +52,34 @@ export class Optimizer<H extends CommonOptions> {
   protected readonly state: (ParamState | undefined)[] = [];
   protected readonly rule: Rule<H>;
   private readonly flat: FloatBuffer[] = [];
+  /** Clip the total gradient norm to this inside `step` (one read pass, then a kernel scale). */
+  clipGradNorm: number | null = null;
+  /** Order of that norm (2, 1, Infinity, ...). */
+  clipNormType = 2;
+  /** What a NaN or Inf gradient does: `'propagate'` (PyTorch), `'skip'` or `'throw'`. */
+  nonFinite: NonFinitePolicy = 'propagate';
+  /** Steps skipped under `nonFinite: 'skip'`. */
+  skippedSteps = 0;
+  /** The total gradient norm of the last step, when `step` computed it (clipping); else NaN. */
+  lastGradNorm = NaN;
 
-  constructor(rule: Rule<H>, params: ParamsInput<H>, options: Partial<H> = {}) {
+  constructor(rule: Rule<H>, params: ParamsInput<H>, options: OptimizerOptions<H> = {}) {
     this.rule = rule;
     const known = Object.keys(rule.defaults);
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`${rule.name}: options must be an object, got ${describe(options)}`);
     }
-    checkKnownOptions(rule.name, options, known);
+    checkKnownOptions(rule.name, options, [...known, ...STEP_OPTIONS]);
     const base: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(rule.defaults)) base[k] = v;
-    for (const [k, v] of Object.entries(options)) if (v !== undefined) base[k] = v;
+    for (const [k, v] of Object.entries(options)) {
+      if (v !== undefined && !(STEP_OPTIONS as readonly string[]).includes(k)) base[k] = v;
+    }
+    const step = options as StepOptions;
+    if (step.clipGradNorm !== undefined) this.clipGradNorm = step.clipGradNorm;
+    if (step.clipNormType !== undefined) this.clipNormType = step.clipNormType;
+    if (step.nonFinite !== undefined) this.nonFinite = step.nonFinite;
+    this.checkStepOptions();
 
     if (!Array.isArray(params) || params.length === 0) {
       throw new TypeError(`${rule.name}: params must be a non-empty array of buffers or groups`);
@@ -113,63 +130,83 @@ export class Optimizer<H extends CommonOptions> {
   }
 
   /**
-   * One optimization step: updates every parameter (and its state) in place from its gradient.
+   * One optimization step: updates every parameter (and its state) in place from its gradient
+   * (dense, or row-sparse where the algorithm supports it). `gradScale` multiplies every
+   * gradient inside the kernel (wrappers use it, e.g. for the mean of accumulated gradients).
    * Everything is checked before anything is changed, so a rejected call leaves the optimizer
    * and the parameters as they were.
    */
-  step(grads: Gradients): void {
-    this.stepScaled(grads, 1);
-  }
-
-  /** `step` with every gradient multiplied by `gradScale` inside the kernel (for clipping). */
-  protected stepScaled(grads: Gradients, gradScale: number): void {
-    this.checkGradients(grads);
+  step(grads: Gradients, gradScale = 1): void {
+    const name = this.rule.name;
+    checkGradients(name, grads, this.flat, (i) => this.sparseRefusal(i));
     for (const group of this.paramGroups) this.rule.validate(group);
+    this.checkStepOptions();
+    if (typeof gradScale !== 'number' || Number.isNaN(gradScale)) {
+      throw new RangeError(`${name}: gradScale must be a number, got ${String(gradScale)}`);
+    }
+
+    let scale = gradScale;
+    if (this.nonFinite !== 'propagate') {
+      const bad = firstNonFinite(grads);
+      if (bad >= 0 && this.nonFinite === 'throw') {
+        throw new RangeError(`${name}: gradient ${bad} holds NaN or Infinity; nothing was changed`);
+      }
+      if (bad >= 0) {
+        this.skippedSteps += 1;
+        return;
+      }
+    }
+    if (this.clipGradNorm !== null) {
+      this.lastGradNorm = totalNorm(grads, this.clipNormType);
+      scale *= clipFactor(this.lastGradNorm, this.clipGradNorm);
+    }
+
     const created = this.ensureState(grads);
     let i = 0;
     for (const group of this.paramGroups) {
-      const scale = group.maximize ? -gradScale : gradScale;
+      const groupScale = group.maximize ? -scale : scale;
       for (const p of group.params) {
         const g = grads[i];
         const st = this.state[i] as ParamState;
         if (g) {
           st.step += 1;
-          this.rule.update(p, g, st, group, scale, created[i] === true);
+          if (isSparse(g)) this.rule.updateSparse?.(p, g, st, group, groupScale);
+          else this.rule.update(p, g, st, group, groupScale, created[i] === true);
         }
         i++;
       }
     }
   }
 
-  private checkGradients(grads: Gradients): void {
-    const name = this.rule.name;
-    if (!Array.isArray(grads)) {
-      throw new TypeError(`${name}: step expects an array of gradients, got ${describe(grads)}`);
+  /** Why parameter `index` cannot take a sparse gradient in its group's configuration, or null. */
+  private sparseRefusal(index: number): string | null {
+    let first = 0;
+    for (const group of this.paramGroups) {
+      if (index < first + group.params.length) {
+        if (!this.rule.updateSparse) {
+          return `${this.rule.name} does not take sparse gradients (SparseAdam, Adagrad and SGD do)`;
+        }
+        return this.rule.sparseRefusal?.(group) ?? null;
+      }
+      first += group.params.length;
     }
-    if (grads.length !== this.flat.length) {
+    return null;
+  }
+
+  private checkStepOptions(): void {
+    const name = this.rule.name;
+    const clip = this.clipGradNorm;
+    if (clip !== null && (typeof clip !== 'number' || !(clip >= 0))) {
       throw new RangeError(
-        `${name}: step got ${grads.length} gradients for ${this.flat.length} parameters`,
+        `${name}: clipGradNorm must be a number >= 0 or null, got ${String(clip)}`,
       );
     }
-    grads.forEach((g, i) => {
-      if (g === null || g === undefined) return;
-      const p = this.flat[i] as FloatBuffer;
-      if (!isFloatBuffer(g)) {
-        throw new TypeError(
-          `${name}: gradient ${i} must be a Float32Array or Float64Array, got ${describe(g)}`,
-        );
-      }
-      if (g.length !== p.length) {
-        throw new RangeError(
-          `${name}: gradient ${i} has length ${g.length}, its parameter has length ${p.length}`,
-        );
-      }
-      if (dtypeOf(g) !== dtypeOf(p)) {
-        throw new TypeError(
-          `${name}: gradient ${i} is ${dtypeOf(g)}, its parameter is ${dtypeOf(p)}`,
-        );
-      }
-    });
+    checkNormType(name, 'clipNormType', this.clipNormType);
+    if (!['propagate', 'skip', 'throw'].includes(this.nonFinite)) {
+      throw new RangeError(
+        `${name}: nonFinite must be "propagate", "skip" or "throw", got ${String(this.nonFinite)}`,
+      );
+    }
   }
 
   /** Allocates missing state and slots up front, so that a step never fails half-way. */
@@ -220,6 +257,7 @@ export class Optimizer<H extends CommonOptions> {
       format: 'descent/optimizer',
       version: STATE_DICT_VERSION,
       optimizer: this.rule.name,
+      skippedSteps: this.skippedSteps,
       paramSizes: this.flat.map((p) => p.length),
       paramGroups,
       state,
@@ -254,6 +292,8 @@ export class Optimizer<H extends CommonOptions> {
         `it has state for ${dict.state?.length} parameters, this optimizer has ${this.flat.length}`,
       );
     }
+    const skipped = dict.skippedSteps ?? 0;
+    if (!Number.isInteger(skipped) || skipped < 0) bad(`skippedSteps must be an integer >= 0`);
     const sizes = dict.paramSizes;
     this.flat.forEach((p, i) => {
       if (!Array.isArray(sizes) || sizes[i] !== p.length) {
@@ -311,5 +351,6 @@ export class Optimizer<H extends CommonOptions> {
     groups.forEach((g, gi) => Object.assign(this.paramGroups[gi] as object, g));
     this.state.length = 0;
     state.forEach((st, i) => (this.state[i] = st));
+    this.skippedSteps = skipped;
   }
 }

@@ -6,6 +6,7 @@ import { NAdam } from '../rules/nadam.ts';
 import { RAdam } from '../rules/radam.ts';
 import { RMSprop } from '../rules/rmsprop.ts';
 import { SGD } from '../rules/sgd.ts';
+import { SparseAdam } from '../rules/sparse-adam.ts';
 import type { Optimizer } from './optimizer.ts';
 import type { CommonOptions, ParamsInput } from './types.ts';
 
@@ -31,6 +32,7 @@ const FACTORIES = {
   adamax: make(Adamax),
   nadam: make(NAdam),
   radam: make(RAdam),
+  sparseadam: make(SparseAdam),
 } satisfies Record<string, Factory>;
 
 /** Optimizer names accepted by {@link createOptimizer} (and the CLI). */

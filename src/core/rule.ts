@@ -1,4 +1,4 @@
-import type { CommonOptions, FloatBuffer, ParamState } from './types.ts';
+import type { CommonOptions, FloatBuffer, ParamState, SparseGradient } from './types.ts';
 
 /** A slot (a buffer the size of the parameter) and the value it starts at. */
 export interface SlotSpec {
@@ -33,4 +33,11 @@ export interface Rule<H extends CommonOptions> {
     gradScale: number,
     created: boolean,
   ): void;
+  /**
+   * One step from a row-sparse gradient, touching only the listed rows (cost O(nnz)). Absent
+   * when the algorithm has no sparse form.
+   */
+  updateSparse?(p: FloatBuffer, g: SparseGradient, st: ParamState, h: H, gradScale: number): void;
+  /** Why this configuration cannot take sparse gradients (e.g. SGD with momentum), or null. */
+  sparseRefusal?(h: H): string | null;
 }

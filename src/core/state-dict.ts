@@ -21,6 +21,8 @@ export interface OptimizerStateDict {
   format: 'descent/optimizer';
   version: number;
   optimizer: string;
+  /** Steps skipped under the `nonFinite: 'skip'` policy. */
+  skippedSteps?: number;
   /** Length of every parameter buffer, by flat index. */
   paramSizes: number[];
   paramGroups: GroupStateDict[];

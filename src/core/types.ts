@@ -27,3 +27,36 @@ export interface ParamState {
   scalars: Record<string, number>;
   slots: Record<string, FloatBuffer>;
 }
+
+/**
+ * A row-sparse gradient: only the listed rows of a parameter (viewed as rows of `rowSize`
+ * elements, e.g. an embedding table) have a gradient; the others are exactly zero. With
+ * `rowSize` 1 it is an element-sparse vector. Indices are strictly increasing (coalesced).
+ */
+export interface SparseGradient {
+  readonly indices: Int32Array | Uint32Array | readonly number[];
+  /** `indices.length · rowSize` values, row after row. */
+  readonly values: FloatBuffer;
+  /** Elements per row (default 1). */
+  readonly rowSize?: number;
+}
+
+/** What to do when a gradient holds NaN or ±Infinity. */
+export type NonFinitePolicy = 'propagate' | 'skip' | 'throw';
+
+/** Options of the optimizer as a whole (not per group). */
+export interface StepOptions {
+  /** Clip the total gradient norm to this value inside `step` (PyTorch's `clip_grad_norm_`). */
+  clipGradNorm?: number | null;
+  /** The norm's order for `clipGradNorm`: a number >= 1 or `Infinity` (default 2). */
+  clipNormType?: number;
+  /**
+   * `'propagate'` (PyTorch's behaviour, the default): NaN/Inf flow into the update;
+   * `'skip'`: such a step changes nothing and is counted in `skippedSteps`;
+   * `'throw'`: a RangeError, nothing changed.
+   */
+  nonFinite?: NonFinitePolicy;
+}
+
+/** What an optimizer class's constructor takes as options. */
+export type OptimizerOptions<H> = Partial<H> & StepOptions;

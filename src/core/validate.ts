@@ -71,3 +71,11 @@ export function checkKnownOptions(
     }
   }
 }
+
+/** A short name for a value's type in messages (`Float64Array`, `Array`, `null`, `string`). */
+export function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (ArrayBuffer.isView(x)) return x.constructor.name;
+  if (Array.isArray(x)) return 'Array';
+  return typeof x;
+}

@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
 
 export interface AdadeltaOptions extends CommonOptions {
@@ -62,7 +62,10 @@ function adadeltaKernel(
  * Defaults match `torch.optim.Adadelta` (lr 1.0). Zeiler 2012, arXiv 1212.5701.
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: ParamsInput<AdadeltaOptions>, options: Partial<AdadeltaOptions> = {}) {
+  constructor(
+    params: ParamsInput<AdadeltaOptions>,
+    options: OptimizerOptions<AdadeltaOptions> = {},
+  ) {
     super(adadeltaRule, params, options);
   }
 }

@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface AdagradOptions extends CommonOptions {
@@ -35,6 +35,26 @@ export const adagradRule: Rule<AdagradOptions> = {
     const clr = h.lr / (1 + (st.step - 1) * h.lrDecay);
     adagradKernel(p, g, st.slots.sum as FloatBuffer, gs, clr, h.weightDecay, h.eps);
   },
+  sparseRefusal: (h) =>
+    h.weightDecay !== 0
+      ? `Adagrad takes sparse gradients only with weightDecay 0, got ${h.weightDecay}`
+      : null,
+  // Only the listed rows change; on them the update equals the dense one, as in PyTorch.
+  updateSparse(p, g, st, h, gs) {
+    const clr = h.lr / (1 + (st.step - 1) * h.lrDecay);
+    const sum = st.slots.sum as FloatBuffer;
+    const rowSize = g.rowSize ?? 1;
+    const { indices, values } = g;
+    for (let k = 0; k < indices.length; k++) {
+      const base = (indices[k] as number) * rowSize;
+      for (let j = 0; j < rowSize; j++) {
+        const d = values[k * rowSize + j] * gs;
+        const i = base + j;
+        sum[i] += d * d;
+        p[i] -= (clr * d) / (Math.sqrt(sum[i]) + h.eps);
+      }
+    }
+  },
 };
 
 function adagradKernel(
@@ -63,7 +83,7 @@ function adagradKernel(
  * Defaults match `torch.optim.Adagrad`. Duchi, Hazan and Singer 2011.
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+  constructor(params: ParamsInput<AdagradOptions>, options: OptimizerOptions<AdagradOptions> = {}) {
     super(adagradRule, params, options);
   }
 }

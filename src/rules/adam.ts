@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface AdamOptions extends CommonOptions {
@@ -112,7 +112,7 @@ export function adamKernel(
  * 2018.
  */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+  constructor(params: ParamsInput<AdamOptions>, options: OptimizerOptions<AdamOptions> = {}) {
     super(adamRule, params, options);
   }
 }
@@ -126,7 +126,7 @@ export class Adam extends Optimizer<AdamOptions> {
  * arXiv 1711.05101.
  */
 export class AdamW extends Optimizer<AdamWOptions> {
-  constructor(params: ParamsInput<AdamWOptions>, options: Partial<AdamWOptions> = {}) {
+  constructor(params: ParamsInput<AdamWOptions>, options: OptimizerOptions<AdamWOptions> = {}) {
     super(adamWRule, params, options);
   }
 }

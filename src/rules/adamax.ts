@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface AdamaxOptions extends CommonOptions {
@@ -66,7 +66,7 @@ function adamaxKernel(
  * Defaults match `torch.optim.Adamax` (lr 2e-3). Kingma and Ba 2015, Sec. 7.1.
  */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: ParamsInput<AdamaxOptions>, options: Partial<AdamaxOptions> = {}) {
+  constructor(params: ParamsInput<AdamaxOptions>, options: OptimizerOptions<AdamaxOptions> = {}) {
     super(adamaxRule, params, options);
   }
 }

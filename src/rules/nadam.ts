@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface NAdamOptions extends CommonOptions {
@@ -102,7 +102,7 @@ function nadamKernel(
  * `decoupledWeightDecay` as in PyTorch 2.1). Dozat 2016, "Incorporating Nesterov Momentum into Adam".
  */
 export class NAdam extends Optimizer<NAdamOptions> {
-  constructor(params: ParamsInput<NAdamOptions>, options: Partial<NAdamOptions> = {}) {
+  constructor(params: ParamsInput<NAdamOptions>, options: OptimizerOptions<NAdamOptions> = {}) {
     super(nadamRule, params, options);
   }
 }

@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface RAdamOptions extends CommonOptions {
@@ -103,7 +103,7 @@ function radamKernel(
  * Defaults match `torch.optim.RAdam`. Liu et al. 2020, arXiv 1908.03265.
  */
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: ParamsInput<RAdamOptions>, options: Partial<RAdamOptions> = {}) {
+  constructor(params: ParamsInput<RAdamOptions>, options: OptimizerOptions<RAdamOptions> = {}) {
     super(radamRule, params, options);
   }
 }

@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface RMSpropOptions extends CommonOptions {
@@ -101,7 +101,7 @@ function rmspropKernel(
  * Defaults match `torch.optim.RMSprop`. Hinton, Coursera lecture 6e (2012); centered: Graves 2013.
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
+  constructor(params: ParamsInput<RMSpropOptions>, options: OptimizerOptions<RMSpropOptions> = {}) {
     super(rmspropRule, params, options);
   }
 }

@@ -1,6 +1,6 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
-import type { CommonOptions, FloatBuffer, ParamsInput } from '../core/types.ts';
+import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface SGDOptions extends CommonOptions {
@@ -41,6 +41,19 @@ export const sgdRule: Rule<SGDOptions> = {
     if (!buf) sgdPlain(p, g, gs, h.lr, h.weightDecay);
     else
       sgdMomentum(p, g, buf, gs, h.lr, h.weightDecay, h.momentum, h.dampening, h.nesterov, created);
+  },
+  sparseRefusal: (h) =>
+    h.momentum !== 0 || h.weightDecay !== 0
+      ? `SGD takes sparse gradients only with momentum 0 and weightDecay 0, got momentum ${h.momentum} and weightDecay ${h.weightDecay}`
+      : null,
+  updateSparse(p, g, _st, h, gs) {
+    const rowSize = g.rowSize ?? 1;
+    const { indices, values } = g;
+    const step = -h.lr * gs;
+    for (let k = 0; k < indices.length; k++) {
+      const base = (indices[k] as number) * rowSize;
+      for (let j = 0; j < rowSize; j++) p[base + j] += step * values[k * rowSize + j];
+    }
   },
 };
 
@@ -84,7 +97,7 @@ function sgdMomentum(
  * Nesterov: Sutskever et al. 2013.
  */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+  constructor(params: ParamsInput<SGDOptions>, options: OptimizerOptions<SGDOptions> = {}) {
     super(sgdRule, params, options);
   }
 }
