@@ -87,3 +87,19 @@ export {
   type PlateauStateDict,
 } from './schedules/plateau.ts';
 export { createScheduler, SCHEDULER_TYPES } from './schedules/registry.ts';
+export type { Stepper } from './wrappers/stepper.ts';
+export {
+  Accumulate,
+  type AccumulateOptions,
+  type AccumulateStateDict,
+} from './wrappers/accumulate.ts';
+export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from './wrappers/lookahead.ts';
+export {
+  Switch,
+  type SwitchEvent,
+  type SwitchOptions,
+  type SwitchStateDict,
+  type SwitchTrigger,
+} from './wrappers/switch.ts';
+export { SWATS, type SWATSOptions } from './wrappers/swats.ts';
+export { swatsStep, type SwatsState } from './wrappers/swats-criterion.ts';

@@ -124,6 +124,14 @@ export class Optimizer<H extends CommonOptions> {
     return this.rule.name;
   }
 
+  /**
+   * The live state of parameter `index` (flat order), for reading only: wrappers such as the
+   * SWATS switch read Adam's moments without copying them. Use `stateDict()` for a copy.
+   */
+  paramState(index: number): Readonly<ParamState> | undefined {
+    return this.state[index];
+  }
+
   /** All parameter buffers, in the flattened group order that `step` expects gradients in. */
   get params(): readonly FloatBuffer[] {
     return this.flat;

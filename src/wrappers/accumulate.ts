@@ -1,0 +1,130 @@
+import type { Gradients } from '../core/optimizer.ts';
+import { isSparse } from '../core/gradients.ts';
+import type { FloatBuffer } from '../core/types.ts';
+import { expectType, restoreBuffer, type Stepper } from './stepper.ts';
+
+export interface AccumulateOptions {
+  /** Gradients per update, k >= 1. */
+  steps: number;
+  /** Apply the mean of the k gradients (default) or their sum. */
+  reduction?: 'mean' | 'sum';
+}
+
+export interface AccumulateStateDict {
+  type: 'Accumulate';
+  count: number;
+  buffers: FloatBuffer[] | null;
+  inner: unknown;
+}
+
+const NAME = 'Accumulate';
+
+/**
+ * Gradient accumulation (optax `MultiSteps`, Keras `gradient_accumulation_steps`): every call
+ * adds the gradients to a buffer; every k-th call hands the mean (or sum) to the inner optimizer.
+ * The mean is applied as the kernel's gradient scale 1/k, so no extra pass divides the buffer,
+ * and the first call of a cycle writes the buffer instead of adding, so none zeroes it.
+ */
+export class Accumulate implements Stepper {
+  /** Calls since the last update (0..k-1). */
+  count = 0;
+  /** True when the last call updated the parameters (step a scheduler then). */
+  applied = false;
+  private buffers: FloatBuffer[] | null = null;
+  readonly steps: number;
+  readonly reduction: 'mean' | 'sum';
+
+  constructor(
+    readonly inner: Stepper,
+    options: AccumulateOptions,
+  ) {
+    const { steps, reduction = 'mean' } = options;
+    if (!Number.isInteger(steps) || steps < 1) {
+      throw new RangeError(`${NAME}: steps must be an integer >= 1, got ${String(steps)}`);
+    }
+    if (reduction !== 'mean' && reduction !== 'sum') {
+      throw new RangeError(`${NAME}: reduction must be "mean" or "sum", got ${String(reduction)}`);
+    }
+    this.steps = steps;
+    this.reduction = reduction;
+  }
+
+  get paramGroups(): readonly object[] {
+    return this.inner.paramGroups;
+  }
+
+  get params(): readonly FloatBuffer[] {
+    return this.inner.params;
+  }
+
+  step(grads: Gradients, gradScale = 1): void {
+    const params = this.inner.params;
+    if (!Array.isArray(grads) || grads.length !== params.length) {
+      throw new RangeError(
+        `${NAME}: step got ${grads?.length} gradients for ${params.length} parameters`,
+      );
+    }
+    grads.forEach((g, i) => {
+      const n = g ? (isSparse(g) ? null : g.length) : null;
+      if (n !== null && n !== (params[i] as FloatBuffer).length) {
+        throw new RangeError(
+          `${NAME}: gradient ${i} has length ${n}, its parameter has length ${(params[i] as FloatBuffer).length}`,
+        );
+      }
+    });
+    const buffers = (this.buffers ??= params.map((p) =>
+      p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length),
+    ));
+    const first = this.count === 0;
+    grads.forEach((g, i) => {
+      const acc = buffers[i] as FloatBuffer;
+      if (first && (!g || isSparse(g))) acc.fill(0);
+      if (!g) return;
+      if (isSparse(g)) {
+        const rowSize = g.rowSize ?? 1;
+        for (let k = 0; k < g.indices.length; k++) {
+          const base = (g.indices[k] as number) * rowSize;
+          for (let j = 0; j < rowSize; j++) acc[base + j] += gradScale * g.values[k * rowSize + j];
+        }
+      } else if (first) {
+        for (let j = 0; j < acc.length; j++) acc[j] = gradScale * g[j];
+      } else {
+        for (let j = 0; j < acc.length; j++) acc[j] += gradScale * g[j];
+      }
+    });
+    this.count += 1;
+    this.applied = false;
+    if (this.count < this.steps) return;
+    this.count = 0;
+    this.inner.step(buffers, this.reduction === 'mean' ? 1 / this.steps : 1);
+    this.applied = true;
+  }
+
+  stateDict(): AccumulateStateDict {
+    const buffers = this.count > 0 && this.buffers ? this.buffers.map((b) => b.slice()) : null;
+    return { type: NAME, count: this.count, buffers, inner: this.inner.stateDict() };
+  }
+
+  loadStateDict(state: AccumulateStateDict): void {
+    expectType(NAME, state, NAME);
+    const { count } = state;
+    if (!Number.isInteger(count) || count < 0 || count >= this.steps) {
+      throw new RangeError(
+        `${NAME}: cannot load state: count must be an integer in [0, ${this.steps}), got ${String(count)}`,
+      );
+    }
+    const params = this.inner.params;
+    let buffers: FloatBuffer[] | null = null;
+    if (count > 0) {
+      if (!Array.isArray(state.buffers) || state.buffers.length !== params.length) {
+        throw new RangeError(
+          `${NAME}: cannot load state: it lacks the ${params.length} accumulation buffers`,
+        );
+      }
+      buffers = params.map((p, i) => restoreBuffer(NAME, `buffer ${i}`, state.buffers?.[i], p));
+    }
+    this.inner.loadStateDict(state.inner as never);
+    this.count = count;
+    if (buffers) this.buffers = buffers;
+  }
+}
