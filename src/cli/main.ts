@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { replayCommand } from './replay.ts';
+import { trainCommand } from './train.ts';
 
 const program = new Command('descent')
   .description('Gradient-descent optimizers exact against torch.optim, and a lab that races them')
@@ -9,6 +10,7 @@ const program = new Command('descent')
   .exitOverride();
 
 program.addCommand(replayCommand());
+program.addCommand(trainCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,179 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { OPTIMIZER_NAMES } from '../core/registry.ts';
+import { TEST_FUNCTIONS } from '../lab/functions.ts';
+import { findProblem } from '../lab/problems.ts';
+import { progressBar, type Progress } from '../lab/node/progress.ts';
+import { resolveBatchSize, type BatchSize } from '../lab/sampler.ts';
+import { Trainer } from '../lab/trainer.ts';
+
+interface TrainFlags {
+  problem: string;
+  optimizer: string;
+  lr?: number;
+  epochs?: number;
+  batchSize?: BatchSize;
+  seed: number;
+  backend: 'cpu' | 'wasm';
+  data?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function positiveNumber(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x <= 0) {
+    throw new InvalidArgumentError('must be a finite number > 0.');
+  }
+  return x;
+}
+
+function positiveInt(value: string): number {
+  const x = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(x) || x < 1) {
+    throw new InvalidArgumentError('must be an integer >= 1.');
+  }
+  return x;
+}
+
+function seed(value: string): number {
+  const x = Number(value);
+  if (!/^\d+$/.test(value.trim()) || x > 4294967295) {
+    throw new InvalidArgumentError('must be an integer in [0, 4294967295].');
+  }
+  return x;
+}
+
+function batchSize(value: string): BatchSize {
+  if (value === 'full') return 'full';
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw new InvalidArgumentError("must be 'full' or an integer >= 1.");
+  }
+  return Number(value);
+}
+
+const fmt = (x: number | null) => (x === null ? '-' : x.toPrecision(5));
+
+/** `descent train`: trains one optimizer on one built-in problem and reports the curves. */
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('Train one optimizer on a built-in problem; record loss, lr, norms and accuracy')
+    .requiredOption(
+      '--problem <name>',
+      `digits-mlp, digits-logreg, fashion-mlp, fashion-logreg, sparse-logreg or a test function (${TEST_FUNCTIONS.map((f) => f.name).join(', ')})`,
+    )
+    .requiredOption('--optimizer <name>', OPTIMIZER_NAMES.join(', '))
+    .option('--lr <x>', "learning rate (default: the optimizer's own)", positiveNumber)
+    .option(
+      '--epochs <n>',
+      "epochs (default: the problem's; a test function's epoch is one step)",
+      positiveInt,
+    )
+    .option(
+      '--batch-size <b>',
+      "'full' (batch GD), 1 (SGD) or n (mini-batch) (default: the problem's)",
+      batchSize,
+    )
+    .option('--seed <s>', 'seed of the data order and the initial weights', seed, 0)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend for the MLPs')
+        .choices(['cpu', 'wasm'])
+        .default('cpu'),
+    )
+    .option('--data <dir>', 'directory with the four Fashion-MNIST IDX files (gzipped or raw)')
+    .option('--json', 'print one JSON object with the curves and a final summary')
+    .option('--quiet', 'no progress bar and no per-epoch lines')
+    .action(async (o: TrainFlags) => {
+      let problem;
+      try {
+        problem = findProblem(o.problem);
+      } catch (e) {
+        throw new Error(`--problem: ${(e as Error).message}`);
+      }
+      if (!OPTIMIZER_NAMES.includes(o.optimizer.toLowerCase() as never)) {
+        throw new Error(
+          `--optimizer: unknown optimizer "${o.optimizer}"; known: ${OPTIMIZER_NAMES.join(', ')}`,
+        );
+      }
+      const epochs = o.epochs ?? problem.defaults.epochs;
+      const bs = o.batchSize ?? problem.defaults.batchSize;
+      const model = await problem.create({
+        seed: o.seed,
+        backend: o.backend,
+        ...(o.data !== undefined && { dataDir: o.data }),
+      });
+      const quiet = o.quiet === true;
+      const stepsPerEpoch = Math.ceil(model.trainSize / resolveBatchSize(bs, model.trainSize));
+      const progress: { bar?: Progress } = {};
+      const trainer = new Trainer(model, {
+        optimizer: o.optimizer.toLowerCase(),
+        optimizerOptions: o.lr !== undefined ? { lr: o.lr } : {},
+        epochs,
+        batchSize: bs,
+        seed: o.seed,
+        recordParams: problem.kind === 'function',
+        onStep: (st) => progress.bar?.update(st.step, st.loss),
+        onEpoch: (e) => {
+          // A test function's epoch is one step: a line per step would drown the summary.
+          if (o.json || quiet || process.stderr.isTTY || problem.kind === 'function') return;
+          process.stdout.write(
+            `epoch ${e.epoch}/${epochs}  train loss ${fmt(e.trainLoss)}  test accuracy ${fmt(e.testAccuracy)}  ${(e.timeMs / 1000).toFixed(2)} s\n`,
+          );
+        },
+      });
+      // Created after the Trainer, whose constructor checks the optimizer options and may throw.
+      const bar = progressBar(epochs * stepsPerEpoch, quiet);
+      progress.bar = bar;
+      let lastEpoch = 0;
+      try {
+        while (trainer.step()) {
+          if (trainer.epochsDone !== lastEpoch) {
+            lastEpoch = trainer.epochsDone;
+            // Lets the bar's timer redraw between epochs.
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+      } finally {
+        bar.stop();
+      }
+      const result = trainer.result();
+      model.dispose?.();
+      const lr = trainer.optimizer.paramGroups[0]!.lr;
+      if (o.json) {
+        const out = {
+          config: {
+            problem: problem.name,
+            optimizer: o.optimizer.toLowerCase(),
+            lr,
+            epochs,
+            batchSize: bs,
+            seed: o.seed,
+            backend: problem.tfjs ? o.backend : null,
+          },
+          stepsPerEpoch: result.stepsPerEpoch,
+          steps: result.steps,
+          epochs: result.epochs,
+          divergence: result.divergence,
+          final: result.final,
+          timeMs: result.timeMs,
+          secondsPerEpoch: result.epochs.steps.length
+            ? result.timeMs / 1000 / result.epochs.steps.length
+            : null,
+        };
+        process.stdout.write(JSON.stringify(out) + '\n');
+        return;
+      }
+      const f = result.final;
+      const lines = [
+        `${problem.name} / ${trainer.optimizer.name} (lr ${lr}), batch size ${bs}, seed ${o.seed}`,
+        `  ${f.epochs} epochs, ${f.steps} steps, ${(result.timeMs / 1000).toFixed(2)} s training`,
+        `  final train loss ${fmt(f.trainLoss)}` +
+          (f.testAccuracy !== null ? `, test accuracy ${fmt(f.testAccuracy)}` : ''),
+        `  parameters hash ${f.paramsHash}`,
+      ];
+      if (result.divergence) {
+        const d = result.divergence;
+        lines.push(`  diverged at step ${d.step} (epoch ${d.epoch + 1}): ${d.reason}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}

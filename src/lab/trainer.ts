@@ -1,0 +1,325 @@
+import type { Optimizer } from '../core/optimizer.ts';
+import { createOptimizer } from '../core/registry.ts';
+import type { CommonOptions, FloatBuffer } from '../core/types.ts';
+import { fnv1a64 } from './hash.ts';
+import type { Model } from './model.ts';
+import { Sampler, type BatchSize } from './sampler.ts';
+
+/** Builds the optimizer over the model's parameters (for wrappers, schedules, custom setups). */
+export type OptimizerFactory = (params: FloatBuffer[]) => Optimizer<CommonOptions>;
+
+/** Options of {@link Trainer}. */
+export interface TrainOptions {
+  /** An optimizer name for `createOptimizer` (with `optimizerOptions`), or a factory. */
+  optimizer: string | OptimizerFactory;
+  /** Options for a named optimizer (`{ lr: 1e-3 }`); defaults are the optimizer's own. */
+  optimizerOptions?: Record<string, unknown>;
+  /** Epochs to run (for a test function an epoch is one step). */
+  epochs: number;
+  /** `'full'` (batch GD), `1` (SGD) or n (mini-batch); default `'full'`. */
+  batchSize?: BatchSize;
+  /** Seed of the data order (default 0). */
+  seed?: number;
+  /** Keep per-step curves (default true; off for long runs that only need epochs). */
+  recordSteps?: boolean;
+  /** Also keep the parameters at every step (for 2-D trajectories; default false). */
+  recordParams?: boolean;
+  /** Called after every step. */
+  onStep?: (record: StepRecord) => void;
+  /** Called after every epoch. */
+  onEpoch?: (record: EpochRecord) => void;
+  /** Clock in milliseconds (default `performance.now`). */
+  now?: () => number;
+}
+
+/** What one step did. */
+export interface StepRecord {
+  /** 1-based step count. */
+  readonly step: number;
+  /** 0-based epoch the step belongs to. */
+  readonly epoch: number;
+  /** Mean loss of the batch, before the update. */
+  readonly loss: number;
+  /** Learning rate of the first parameter group when the step ran. */
+  readonly lr: number;
+  /** L2 norm of the gradient over all parameters. */
+  readonly gradNorm: number;
+  /** L2 norm of the change the step made to the parameters. */
+  readonly updateNorm: number;
+  /** Training wall time so far, ms (evaluation excluded). */
+  readonly timeMs: number;
+}
+
+/** What one epoch did. */
+export interface EpochRecord {
+  /** 1-based count of completed epochs. */
+  readonly epoch: number;
+  /** Steps so far. */
+  readonly steps: number;
+  /** Mean batch loss over the epoch, weighted by batch size. */
+  readonly trainLoss: number;
+  readonly testLoss: number | null;
+  readonly testAccuracy: number | null;
+  /** Training wall time so far, ms (evaluation excluded). */
+  readonly timeMs: number;
+}
+
+/** Per-step curves, one array per quantity (compact and ready to plot). */
+export interface StepCurves {
+  loss: number[];
+  lr: number[];
+  gradNorm: number[];
+  updateNorm: number[];
+  timeMs: number[];
+  /** With `recordParams`: the parameters at which each step's loss and gradient were taken. */
+  params?: number[][];
+}
+
+/** Per-epoch curves. */
+export interface EpochCurves {
+  steps: number[];
+  trainLoss: number[];
+  testLoss: (number | null)[];
+  testAccuracy: (number | null)[];
+  timeMs: number[];
+}
+
+/** Where and why training stopped early. */
+export interface Divergence {
+  readonly step: number;
+  readonly epoch: number;
+  readonly reason: string;
+}
+
+/** The outcome, free of timings: two runs of the same setup give equal `final` objects. */
+export interface FinalSummary {
+  /** Mean loss over the whole training set at the final parameters (null if not finite). */
+  readonly trainLoss: number | null;
+  readonly testLoss: number | null;
+  readonly testAccuracy: number | null;
+  /** FNV-1a 64 of the final parameter bytes, in order. */
+  readonly paramsHash: string;
+  readonly steps: number;
+  readonly epochs: number;
+  readonly diverged: boolean;
+}
+
+/** Everything a run recorded. */
+export interface TrainResult {
+  readonly optimizer: string;
+  readonly batchSize: BatchSize;
+  readonly stepsPerEpoch: number;
+  readonly seed: number;
+  readonly steps: StepCurves;
+  readonly epochs: EpochCurves;
+  readonly divergence: Divergence | null;
+  readonly final: FinalSummary;
+  /** Training wall time, ms (evaluation excluded). */
+  readonly timeMs: number;
+}
+
+const finiteOrNull = (x: number | undefined): number | null =>
+  x !== undefined && Number.isFinite(x) ? x : null;
+
+function sumSquares(bufs: readonly FloatBuffer[]): number {
+  let s = 0;
+  for (const b of bufs) for (let i = 0; i < b.length; i++) s += b[i]! * b[i]!;
+  return s;
+}
+
+function checkEpochs(epochs: number): number {
+  if (!Number.isInteger(epochs) || epochs < 1) {
+    throw new RangeError(`epochs must be an integer >= 1, got ${epochs}`);
+  }
+  return epochs;
+}
+
+/**
+ * The training loop, one step at a time: draws a batch from a seeded {@link Sampler}, asks the
+ * model for loss and gradient, steps the optimizer, and records loss, learning rate, gradient
+ * norm, update norm and wall time; evaluates at the end of each epoch. A non-finite loss,
+ * gradient or parameter stops training and is recorded as a {@link Divergence}, not thrown.
+ * Browser-safe: `step()` can be driven from an animation frame.
+ */
+export class Trainer {
+  readonly model: Model;
+  readonly optimizer: Optimizer<CommonOptions>;
+  readonly sampler: Sampler;
+  readonly epochs: number;
+  readonly steps: StepCurves = { loss: [], lr: [], gradNorm: [], updateNorm: [], timeMs: [] };
+  readonly epochCurves: EpochCurves = {
+    steps: [],
+    trainLoss: [],
+    testLoss: [],
+    testAccuracy: [],
+    timeMs: [],
+  };
+  divergence: Divergence | null = null;
+  private readonly options: TrainOptions;
+  private readonly grads: FloatBuffer[];
+  private readonly previous: FloatBuffer[];
+  private readonly now: () => number;
+  private stepCount = 0;
+  private trainMs = 0;
+  private epochLoss = 0;
+  private epochSamples = 0;
+  private epochStep = 0;
+
+  constructor(model: Model, options: TrainOptions) {
+    this.model = model;
+    this.options = options;
+    this.epochs = checkEpochs(options.epochs);
+    this.optimizer =
+      typeof options.optimizer === 'function'
+        ? options.optimizer(model.params)
+        : createOptimizer(options.optimizer, model.params, options.optimizerOptions ?? {});
+    this.sampler = new Sampler(model.trainSize, options.batchSize ?? 'full', options.seed ?? 0);
+    this.grads = model.params.map(
+      (p) => new (p.constructor as new (n: number) => FloatBuffer)(p.length),
+    );
+    this.previous = model.params.map((p) => p.slice());
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Steps taken so far. */
+  get stepsTaken(): number {
+    return this.stepCount;
+  }
+
+  /** Epochs completed so far. */
+  get epochsDone(): number {
+    return this.epochCurves.steps.length;
+  }
+
+  /** True when all epochs ran or training diverged. */
+  get done(): boolean {
+    return this.divergence !== null || this.epochsDone >= this.epochs;
+  }
+
+  /** Runs one step (and the epoch's evaluation when it ends the epoch); null when done. */
+  step(): StepRecord | null {
+    if (this.done) return null;
+    const { model, optimizer, grads, previous } = this;
+    if (this.options.recordParams) {
+      (this.steps.params ??= []).push(model.params.flatMap((p) => Array.from(p)));
+    }
+    const t0 = this.now();
+    const epoch = this.epochsDone;
+    const batch = this.sampler.next();
+    const batchLength = batch.length;
+    const loss = model.lossAndGrad(batch, grads);
+    const gradNorm = Math.sqrt(sumSquares(grads));
+    const lr = optimizer.paramGroups[0]!.lr;
+    let updateNorm = NaN;
+    let reason: string | null = null;
+    if (!Number.isFinite(loss)) reason = `loss is ${loss}`;
+    else if (!Number.isFinite(gradNorm)) reason = 'gradient is not finite';
+    else {
+      model.params.forEach((p, i) => previous[i]!.set(p));
+      optimizer.step(grads);
+      let s = 0;
+      model.params.forEach((p, i) => {
+        const q = previous[i]!;
+        for (let k = 0; k < p.length; k++) s += (p[k]! - q[k]!) ** 2;
+      });
+      updateNorm = Math.sqrt(s);
+      if (!Number.isFinite(updateNorm)) reason = 'parameters are not finite after the update';
+    }
+    this.trainMs += this.now() - t0;
+    this.stepCount++;
+    const record: StepRecord = {
+      step: this.stepCount,
+      epoch,
+      loss,
+      lr,
+      gradNorm,
+      updateNorm,
+      timeMs: this.trainMs,
+    };
+    if (this.options.recordSteps !== false) {
+      this.steps.loss.push(loss);
+      this.steps.lr.push(lr);
+      this.steps.gradNorm.push(gradNorm);
+      this.steps.updateNorm.push(updateNorm);
+      this.steps.timeMs.push(this.trainMs);
+    }
+    this.options.onStep?.(record);
+    if (reason !== null) {
+      this.divergence = { step: this.stepCount, epoch, reason };
+      return record;
+    }
+    this.epochLoss += loss * batchLength;
+    this.epochSamples += batchLength;
+    if (++this.epochStep === this.sampler.stepsPerEpoch) this.endEpoch();
+    return record;
+  }
+
+  private endEpoch(): void {
+    const test = this.model.test();
+    const record: EpochRecord = {
+      epoch: this.epochsDone + 1,
+      steps: this.stepCount,
+      trainLoss: this.epochLoss / this.epochSamples,
+      testLoss: test ? test.loss : null,
+      testAccuracy: test ? test.accuracy : null,
+      timeMs: this.trainMs,
+    };
+    const c = this.epochCurves;
+    c.steps.push(record.steps);
+    c.trainLoss.push(record.trainLoss);
+    c.testLoss.push(record.testLoss);
+    c.testAccuracy.push(record.testAccuracy);
+    c.timeMs.push(record.timeMs);
+    this.epochLoss = 0;
+    this.epochSamples = 0;
+    this.epochStep = 0;
+    this.options.onEpoch?.(record);
+  }
+
+  /** The run's result so far, with the final evaluation at the current parameters. */
+  result(): TrainResult {
+    const test = this.model.test();
+    return {
+      optimizer:
+        typeof this.options.optimizer === 'string' ? this.options.optimizer : this.optimizer.name,
+      batchSize: this.sampler.batchSize,
+      stepsPerEpoch: this.sampler.stepsPerEpoch,
+      seed: this.options.seed ?? 0,
+      steps: this.steps,
+      epochs: this.epochCurves,
+      divergence: this.divergence,
+      final: {
+        trainLoss: finiteOrNull(this.model.trainLoss()),
+        testLoss: finiteOrNull(test?.loss),
+        testAccuracy: finiteOrNull(test?.accuracy),
+        paramsHash: fnv1a64(this.model.params),
+        steps: this.stepCount,
+        epochs: this.epochsDone,
+        diverged: this.divergence !== null,
+      },
+      timeMs: this.trainMs,
+    };
+  }
+
+  /** Runs to the end synchronously and returns the result. */
+  run(): TrainResult {
+    while (this.step());
+    return this.result();
+  }
+}
+
+/**
+ * Trains `model` to the end and returns the result. Between epochs it yields to the event loop,
+ * so progress bars and pages stay live.
+ */
+export async function train(model: Model, options: TrainOptions): Promise<TrainResult> {
+  const trainer = new Trainer(model, options);
+  let epoch = 0;
+  while (trainer.step()) {
+    if (trainer.epochsDone !== epoch) {
+      epoch = trainer.epochsDone;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  return trainer.result();
+}
