@@ -78,7 +78,9 @@ function rmspropKernel(
     let avg: number;
     if (ga) {
       ga[i] = alpha * ga[i] + c * d;
-      avg = Math.sqrt(v[i] - ga[i] * ga[i]) + eps;
+      // v − ḡ² is a variance, >= 0 in exact arithmetic; rounding (e.g. float32 underflow of
+      // v) can make it slightly negative, where PyTorch's root gives NaN. Clamp it at 0.
+      avg = Math.sqrt(Math.max(v[i] - ga[i] * ga[i], 0)) + eps;
     } else {
       avg = Math.sqrt(v[i]) + eps;
     }

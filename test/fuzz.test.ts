@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { createOptimizer } from '../src/index.ts';
+
+// Random valid hyper-parameters, per optimizer, inside the ranges where every update is defined
+// (eps > 0 keeps every division away from 0/0).
+const lr = fc.double({ min: 0, max: 1, noNaN: true });
+const beta = fc.double({ min: 0, max: 0.999, noNaN: true });
+const eps = fc.double({ min: 1e-10, max: 1e-3, noNaN: true });
+const wd = fc.double({ min: 0, max: 0.1, noNaN: true });
+const unit = fc.double({ min: 0, max: 0.99, noNaN: true });
+
+const VALID: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
+  sgd: fc.record({ lr, momentum: unit, dampening: unit, weightDecay: wd, maximize: fc.boolean() }),
+  nesterov: fc.record({
+    lr,
+    momentum: fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+    weightDecay: wd,
+  }),
+  adagrad: fc.record({ lr, lrDecay: wd, weightDecay: wd, initialAccumulatorValue: wd, eps }),
+  adadelta: fc.record({
+    lr,
+    rho: fc.double({ min: 0, max: 1, noNaN: true }),
+    eps,
+    weightDecay: wd,
+  }),
+  rmsprop: fc.record({
+    lr,
+    alpha: beta,
+    eps,
+    weightDecay: wd,
+    momentum: unit,
+    centered: fc.boolean(),
+  }),
+  adam: fc.record({ lr, betas: fc.tuple(beta, beta), eps, weightDecay: wd, amsgrad: fc.boolean() }),
+  adamw: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta),
+    eps,
+    weightDecay: wd,
+    amsgrad: fc.boolean(),
+  }),
+  adamax: fc.record({ lr, betas: fc.tuple(beta, beta), eps, weightDecay: wd }),
+  nadam: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta),
+    eps,
+    weightDecay: wd,
+    momentumDecay: wd,
+    decoupledWeightDecay: fc.boolean(),
+  }),
+  radam: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta),
+    eps,
+    weightDecay: wd,
+    decoupledWeightDecay: fc.boolean(),
+  }),
+  sparseadam: fc.record({ lr, betas: fc.tuple(beta, beta), eps }),
+};
+
+const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+
+describe('fuzz: valid hyper-parameters and finite gradients never give NaN or Infinity', () => {
+  for (const [name, options] of Object.entries(VALID)) {
+    for (const Buf of [Float64Array, Float32Array]) {
+      test(`${name} (${Buf.name})`, () => {
+        fc.assert(
+          fc.property(
+            options,
+            fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), {
+              minLength: 3,
+              maxLength: 3,
+            }),
+            fc.array(fc.array(finite, { minLength: 3, maxLength: 3 }), {
+              minLength: 1,
+              maxLength: 15,
+            }),
+            (o, x0, grads) => {
+              const p = Buf.from(x0);
+              const opt = createOptimizer(name, [p], o);
+              for (const g of grads) opt.step([Buf.from(g)]);
+              assert.ok(p.every(Number.isFinite), `parameters ${Array.from(p)}`);
+              for (const slot of Object.values(opt.stateDict().state[0]!.slots)) {
+                assert.ok(slot.every(Number.isFinite), `state ${Array.from(slot)}`);
+              }
+            },
+          ),
+          { numRuns: 150 },
+        );
+      });
+    }
+  }
+});
+
+// One invalid value for one option; the error must be a RangeError naming that option.
+const INVALID: [string, string, fc.Arbitrary<unknown>][] = [
+  [
+    'lr',
+    'lr',
+    fc.oneof(fc.double({ max: -1e-12, noNaN: true }), fc.constant(NaN), fc.constant(Infinity)),
+  ],
+  [
+    'betas',
+    'betas[0]',
+    fc.tuple(
+      fc.oneof(fc.double({ min: 1, noNaN: true }), fc.double({ max: -1e-12, noNaN: true })),
+      fc.constant(0.9),
+    ),
+  ],
+  [
+    'betas',
+    'betas[1]',
+    fc.tuple(fc.constant(0.9), fc.oneof(fc.double({ min: 1, noNaN: true }), fc.constant(NaN))),
+  ],
+  ['eps', 'eps', fc.oneof(fc.double({ max: -1e-300, noNaN: true }), fc.constant(NaN))],
+  [
+    'weightDecay',
+    'weightDecay',
+    fc.oneof(fc.double({ max: -1e-300, noNaN: true }), fc.constant(-Infinity)),
+  ],
+  ['momentum', 'momentum', fc.double({ max: -1e-300, noNaN: true })],
+  ['maximize', 'maximize', fc.oneof(fc.constant(1), fc.constant('true'), fc.constant(null))],
+];
+
+describe('fuzz: invalid hyper-parameters always give a RangeError that names the option', () => {
+  for (const name of Object.keys(VALID)) {
+    test(name, () => {
+      const known = Object.keys(
+        createOptimizer(name, [new Float64Array(1)]).paramGroups[0]!,
+      ).filter((k) => k !== 'params');
+      const applicable = INVALID.filter(([key]) => known.includes(key));
+      fc.assert(
+        fc.property(fc.constantFrom(...applicable), fc.context(), ([key, label, arb], ctx) => {
+          const value = fc.sample(arb, 1)[0];
+          ctx.log(`${key} = ${String(value)}`);
+          assert.throws(
+            () => createOptimizer(name, [new Float64Array(2)], { [key]: value }),
+            (e: Error) => e instanceof RangeError && e.message.includes(`${label} must be`),
+          );
+        }),
+        { numRuns: 100 },
+      );
+    });
+  }
+});
