@@ -39,8 +39,8 @@ export function parseDigitsCsv(text: string): Dataset {
 
 /**
  * The fixed digits split, stratified and free of randomness: within each class, rows are counted
- * in file order and every fifth (count mod 5 = 4) goes to the test set. That gives 1438 training
- * and 359 test rows, 35–37 test rows per class, spread over the whole file (and so over all
+ * in file order and every fifth (count mod 5 = 4) goes to the test set. That gives 1442 training
+ * and 355 test rows, 34–36 test rows per class, spread over the whole file (and so over all
  * writers).
  */
 export function splitDigits(all: Dataset): Split {

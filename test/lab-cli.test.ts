@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { rosenbrock } from '../src/lab/browser.ts';
+
+// The CLI is tested as users run it: the built bin (npm test builds first).
+const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8' });
+
+function runJson(...args: string[]) {
+  const r = cli(...args, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, 'one JSON object');
+  return JSON.parse(lines[0]!);
+}
+
+describe('descent train --json', () => {
+  for (const args of [
+    ['--problem', 'digits-mlp', '--optimizer', 'adam', '--epochs', '1', '--seed', '3'],
+    ['--problem', 'sparse-logreg', '--optimizer', 'adagrad', '--lr', '0.1', '--epochs', '2'],
+  ]) {
+    test(`is deterministic: ${args.join(' ')}`, () => {
+      const a = runJson(...args);
+      const b = runJson(...args);
+      assert.deepEqual(a.final, b.final);
+      assert.deepEqual(a.steps.loss, b.steps.loss);
+      assert.match(a.final.paramsHash, /^[0-9a-f]{16}$/);
+      for (const key of Object.keys(a.final)) assert.doesNotMatch(key, /time|second|Ms$/i);
+      assert.equal(a.steps.loss.length, a.stepsPerEpoch * a.config.epochs);
+      assert.equal(a.epochs.testAccuracy.length, a.config.epochs);
+      assert.equal(typeof a.final.testAccuracy, 'number');
+      const c = runJson(...args.map((x) => (x === '3' ? '4' : x)), '--seed', '5');
+      assert.notEqual(c.final.paramsHash, a.final.paramsHash, 'another seed, other parameters');
+    });
+  }
+
+  test('a test function records its trajectory from the default start, one step per epoch', () => {
+    const out = runJson(
+      '--problem',
+      'rosenbrock',
+      '--optimizer',
+      'nesterov',
+      '--lr',
+      '1e-4',
+      '--epochs',
+      '25',
+    );
+    assert.equal(out.steps.params.length, 25);
+    assert.deepEqual(out.steps.params[0], rosenbrock.start);
+    assert.equal(out.final.testAccuracy, null);
+    assert.equal(out.final.steps, 25);
+  });
+
+  test('divergence is reported in the JSON, and the command still succeeds', () => {
+    const out = runJson(
+      '--problem',
+      'rosenbrock',
+      '--optimizer',
+      'sgd',
+      '--lr',
+      '1',
+      '--epochs',
+      '50',
+    );
+    assert.equal(out.final.diverged, true);
+    assert.ok(out.divergence.step < 50);
+    assert.equal(out.final.trainLoss, null);
+  });
+});
+
+describe('descent train: bad input gives one clear line and a non-zero exit', () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      'unknown problem',
+      ['--problem', 'mnist', '--optimizer', 'adam'],
+      /--problem: unknown problem "mnist"; known: digits-logreg, .*rosenbrock/,
+    ],
+    [
+      'unknown optimizer',
+      ['--problem', 'beale', '--optimizer', 'adamx'],
+      /--optimizer: unknown optimizer "adamx"; known: sgd, /,
+    ],
+    [
+      'bad --batch-size',
+      ['--problem', 'beale', '--optimizer', 'adam', '--batch-size', 'half'],
+      /--batch-size.*'half' is invalid.*'full' or an integer >= 1/,
+    ],
+    [
+      'zero --batch-size',
+      ['--problem', 'beale', '--optimizer', 'adam', '--batch-size', '0'],
+      /--batch-size.*'0' is invalid/,
+    ],
+    [
+      'bad --lr',
+      ['--problem', 'beale', '--optimizer', 'adam', '--lr', '-0.1'],
+      /--lr.*'-0.1' is invalid.*finite number > 0/,
+    ],
+    [
+      'non-numeric --lr',
+      ['--problem', 'beale', '--optimizer', 'adam', '--lr', 'fast'],
+      /--lr.*'fast' is invalid/,
+    ],
+    [
+      'bad --epochs',
+      ['--problem', 'beale', '--optimizer', 'adam', '--epochs', '1.5'],
+      /--epochs.*'1.5' is invalid.*integer >= 1/,
+    ],
+    [
+      'bad --backend',
+      ['--problem', 'digits-mlp', '--optimizer', 'adam', '--backend', 'gpu'],
+      /--backend.*'gpu' is invalid/,
+    ],
+    [
+      'missing Fashion-MNIST',
+      ['--problem', 'fashion-logreg', '--optimizer', 'adam', '--data', '/nonexistent'],
+      /apt-get install -y dataset-fashion-mnist/,
+    ],
+  ];
+  for (const [label, args, message] of cases) {
+    test(label, () => {
+      const r = cli(...args);
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, message);
+    });
+  }
+});

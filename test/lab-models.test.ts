@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { FloatBuffer } from '../src/core/types.ts';
+import {
+  loadDigits,
+  makeSparseLogreg,
+  mlpModel,
+  Rng,
+  softmaxModel,
+  sparseLogisticModel,
+  type Model,
+} from '../src/lab/index.ts';
+
+const gradsFor = (m: Model): FloatBuffer[] =>
+  m.params.map((p) =>
+    p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length),
+  );
+
+/** Checks sampled coordinates of a float64 model's gradient against central differences. */
+function checkGradient(m: Model, batch: Uint32Array, coords: [number, number][]) {
+  const g = gradsFor(m);
+  m.lossAndGrad(batch, g);
+  const scratch = gradsFor(m);
+  for (const [b, i] of coords) {
+    const p = m.params[b]!;
+    const x = p[i]!;
+    const h = 1e-6;
+    p[i] = x + h;
+    const up = m.lossAndGrad(batch, scratch);
+    p[i] = x - h;
+    const down = m.lossAndGrad(batch, scratch);
+    p[i] = x;
+    const fd = (up - down) / (2 * h);
+    assert.ok(
+      Math.abs(g[b]![i]! - fd) <= 1e-6 * Math.max(1, Math.abs(fd)),
+      `param ${b}[${i}]: analytic ${g[b]![i]}, finite difference ${fd}`,
+    );
+  }
+}
+
+/** Moves the parameters to a random point so the check is not at the zero start. */
+function jitter(m: Model, rng: Rng, scale: number) {
+  for (const p of m.params) for (let i = 0; i < p.length; i++) p[i] = scale * rng.normal();
+}
+
+describe('exact gradients against finite differences', () => {
+  test('softmax regression on digits', () => {
+    const { train, test: tst } = loadDigits();
+    const m = softmaxModel(train, tst);
+    const rng = new Rng(1);
+    jitter(m, rng, 0.3);
+    const batch = Uint32Array.from([0, 17, 400, 1000, 1437]);
+    const coords: [number, number][] = [];
+    for (let k = 0; k < 40; k++) coords.push([0, rng.int(m.params[0]!.length)]);
+    for (let c = 0; c < 10; c++) coords.push([1, c]);
+    checkGradient(m, batch, coords);
+  });
+
+  test('sparse logistic regression', () => {
+    const { train, test: tst } = makeSparseLogreg({ seed: 2 });
+    const m = sparseLogisticModel(train, tst);
+    const rng = new Rng(2);
+    jitter(m, rng, 0.5);
+    const batch = Uint32Array.from([3, 50, 999, 1500]);
+    // The batch's own features (non-zero gradient) and random ones (mostly zero gradient).
+    const coords: [number, number][] = [[1, 0]];
+    for (const r of batch) {
+      for (let k = train.rowPtr[r]!; k < train.rowPtr[r + 1]!; k++) coords.push([0, train.col[k]!]);
+    }
+    for (let k = 0; k < 20; k++) coords.push([0, rng.int(train.features)]);
+    checkGradient(m, batch, coords);
+  });
+});
+
+describe('tfjs MLP gradient', () => {
+  test('matches central differences of a float64 re-implementation of the same network', async () => {
+    const { train, test: tst } = loadDigits();
+    const hidden = [16, 8];
+    const m = await mlpModel(train, tst, { hidden, seed: 3, backend: 'cpu' });
+    const sizes = [64, ...hidden, 10];
+    const batch = Uint32Array.from([2, 9, 300, 777, 1200, 1400]);
+
+    // The reference network in float64: W is [in, out] row-major, ReLU between layers,
+    // mean softmax cross-entropy.
+    const loss64 = (params: Float64Array[]) => {
+      let total = 0;
+      for (const r of batch) {
+        let h = Array.from(train.x.subarray(r * 64, (r + 1) * 64), Number);
+        for (let l = 0; l + 1 < sizes.length; l++) {
+          const W = params[2 * l]!;
+          const b = params[2 * l + 1]!;
+          const out = Array.from(b);
+          for (let i = 0; i < sizes[l]!; i++) {
+            for (let o = 0; o < sizes[l + 1]!; o++) out[o]! += h[i]! * W[i * sizes[l + 1]! + o]!;
+          }
+          h = l + 2 < sizes.length ? out.map((v) => Math.max(v, 0)) : out;
+        }
+        const max = Math.max(...h);
+        const lse = Math.log(h.reduce((s, v) => s + Math.exp(v - max), 0)) + max;
+        total += lse - h[train.y[r]!]!;
+      }
+      return total / batch.length;
+    };
+
+    const g = gradsFor(m);
+    const loss32 = m.lossAndGrad(batch, g);
+    const p64 = m.params.map((p) => Float64Array.from(p));
+    const l64 = loss64(p64);
+    assert.ok(Math.abs(loss32 - l64) < 1e-5 * l64, `tfjs loss ${loss32}, float64 ${l64}`);
+    const rng = new Rng(4);
+    for (let k = 0; k < 40; k++) {
+      const b = rng.int(p64.length);
+      const i = rng.int(p64[b]!.length);
+      const x = p64[b]![i]!;
+      const h = 1e-5;
+      p64[b]![i] = x + h;
+      const up = loss64(p64);
+      p64[b]![i] = x - h;
+      const down = loss64(p64);
+      p64[b]![i] = x;
+      const fd = (up - down) / (2 * h);
+      // tfjs computes in float32: allow its rounding (about 1e-7 relative per operation).
+      assert.ok(
+        Math.abs(g[b]![i]! - fd) <= 1e-5 + 1e-4 * Math.abs(fd),
+        `param ${b}[${i}]: tfjs ${g[b]![i]}, finite difference ${fd}`,
+      );
+    }
+    m.dispose?.();
+  });
+});
