@@ -1,0 +1,123 @@
+import { createOptimizer } from '../core/registry.ts';
+import type { SWATSOptions } from '../wrappers/swats.ts';
+import { SWATS } from '../wrappers/swats.ts';
+import type { Stepper } from '../wrappers/stepper.ts';
+
+/** Something stepped once after every optimizer step (a per-step learning-rate scheduler). */
+export interface StepHook {
+  step(): void;
+  stateDict(): unknown;
+  loadStateDict(state: never): void;
+}
+
+/** What a factory builds: an optimizer (or wrapper), optionally with per-step schedulers. */
+export interface Built {
+  optimizer: Stepper;
+  /** Stepped after every optimizer step, in order; their state is saved with the optimizer's. */
+  schedulers?: StepHook[];
+}
+
+/**
+ * Builds a descent optimizer over the model's weights, one `Float32Array` per trainable
+ * variable (in the order tfjs hands the gradients over). Returns a `Stepper` (an optimizer or a
+ * wrapper such as `Lookahead` or `Switch`) or `{ optimizer, schedulers }`.
+ */
+export type StepperFactory = (
+  params: Float32Array[],
+  options: Readonly<Record<string, unknown>>,
+) => Stepper | Built;
+
+// The names of the core registry that take dense gradients, plus SWATS.
+const BUILTIN = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adagrad',
+  'adadelta',
+  'rmsprop',
+  'adam',
+  'adamw',
+  'amsgrad',
+  'adamax',
+  'nadam',
+  'radam',
+] as const;
+
+const factories = new Map<string, StepperFactory>();
+for (const name of BUILTIN) {
+  factories.set(name, (params, options) => createOptimizer(name, params, { ...options }));
+}
+factories.set('swats', (params, options) => new SWATS(params, options as SWATSOptions));
+
+/** Names {@link tfOptimizer} accepts: the built-in ones, then those registered. */
+export function tfOptimizerNames(): string[] {
+  return [...factories.keys()];
+}
+
+/**
+ * Registers a factory under a name, so that `tfOptimizer(name, options)` builds it and a saved
+ * model (`includeOptimizer: true`) can rebuild it on load. Built-in names cannot be replaced.
+ */
+export function registerTfOptimizer(name: string, factory: StepperFactory): void {
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(
+      `registerTfOptimizer: name must be a non-empty string, got ${String(name)}`,
+    );
+  }
+  if (typeof factory !== 'function') {
+    throw new TypeError(`registerTfOptimizer: factory must be a function, got ${typeof factory}`);
+  }
+  const key = name.toLowerCase();
+  if ((BUILTIN as readonly string[]).includes(key) || key === 'swats') {
+    throw new RangeError(`registerTfOptimizer: "${name}" is a built-in optimizer name`);
+  }
+  factories.set(key, factory);
+}
+
+/** The factory registered under `name` (case-insensitive), or a RangeError listing the names. */
+export function factoryFor(name: string): StepperFactory {
+  const factory = typeof name === 'string' ? factories.get(name.toLowerCase()) : undefined;
+  if (!factory) {
+    throw new RangeError(
+      `tfOptimizer: unknown optimizer ${JSON.stringify(name)}; known: ${tfOptimizerNames().join(', ')} ` +
+        '(or register one with registerTfOptimizer)',
+    );
+  }
+  return factory;
+}
+
+/** Calls a factory and normalizes what it returns to {@link Built}. */
+export function build(
+  factory: StepperFactory,
+  params: Float32Array[],
+  options: Readonly<Record<string, unknown>>,
+): Built {
+  const out = factory(params, options);
+  const built: Built = isStepper(out) ? { optimizer: out } : out;
+  if (!built || !isStepper(built.optimizer)) {
+    throw new TypeError(
+      'tfOptimizer: the factory must return a descent optimizer (step, stateDict, loadStateDict) ' +
+        'or { optimizer, schedulers }',
+    );
+  }
+  const { params: got } = built.optimizer;
+  if (got.length !== params.length || got.some((p, i) => p !== params[i])) {
+    // The adapter writes the model's weights from these very buffers.
+    throw new RangeError(
+      'tfOptimizer: the factory must build the optimizer over the parameter buffers it is given, in order',
+    );
+  }
+  return built;
+}
+
+function isStepper(x: unknown): x is Stepper {
+  const s = x as Partial<Stepper> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.step === 'function' &&
+    typeof s.stateDict === 'function' &&
+    typeof s.loadStateDict === 'function' &&
+    Array.isArray(s.params)
+  );
+}
