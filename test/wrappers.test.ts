@@ -175,6 +175,23 @@ describe('Switch', () => {
     assert.deepEqual(lrs, want);
   });
 
+  test("at a fixed step with lr 'estimate': SGD gets (1 − μ) times the running SWATS estimate", () => {
+    // Constant gradient a: every γₖ equals the linear-objective value (see the SWATS tests).
+    const a = [0.5, -2];
+    const want =
+      (0.01 * a.reduce((s, v) => s + (v / (Math.abs(v) + 1e-8)) ** 2, 0)) /
+      a.reduce((s, v) => s + (v * v) / (Math.abs(v) + 1e-8), 0);
+    const x = new Float64Array(2);
+    const sw = new Switch(new Adam([x], { lr: 0.01 }), new SGD([x], { lr: 5, momentum: 0.5 }), {
+      trigger: { step: 6 },
+      lr: 'estimate',
+    });
+    for (let k = 0; k < 8; k++) sw.step([Float64Array.from(a)]);
+    assert.equal(sw.event?.step, 6);
+    assert.ok(Math.abs(sw.event!.estimate! - want) <= 1e-12 * want);
+    assert.ok(Math.abs(sw.event!.lr - 0.5 * want) <= 1e-12 * want);
+  });
+
   test('on a plateau of the observed loss', () => {
     const x = Float64Array.of(1);
     const sw = new Switch(new Adam([x]), new SGD([x], { lr: 0.1 }), {
@@ -203,8 +220,8 @@ describe('Switch', () => {
       /trigger.step must be an integer >= 0, got -1/,
     );
     assert.throws(
-      () => new Switch(new Adam([x]), new SGD([x]), { trigger: { step: 1 }, lr: 'estimate' }),
-      /lr 'estimate' needs the SWATS trigger/,
+      () => new Switch(new SGD([x]), new SGD([x]), { trigger: { step: 1 }, lr: 'estimate' }),
+      /lr 'estimate' needs Adam or AdamW first, got SGD/,
     );
   });
 });

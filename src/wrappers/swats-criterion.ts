@@ -8,6 +8,8 @@ export interface SwatsState {
   lambda: number;
   /** The last γₖ (NaN before the first step that produced one). */
   gamma: number;
+  /** The last bias-corrected estimate λₖ/(1−β₂ᵏ) (NaN before the first). */
+  estimate: number;
 }
 
 interface AdamLikeGroup {
@@ -67,5 +69,6 @@ export function swatsStep(
   s.gamma = gamma;
   s.lambda = beta2 * s.lambda + (1 - beta2) * gamma;
   const estimate = s.lambda / (1 - beta2 ** k);
+  s.estimate = estimate;
   return k > 1 && Math.abs(estimate - gamma) < tolerance ? estimate : null;
 }

@@ -18,10 +18,12 @@ export type SwitchTrigger =
 export interface SwitchOptions {
   trigger: SwitchTrigger;
   /**
-   * The second optimizer's learning rate at the hand-over: `'estimate'` (SWATS only: the
-   * criterion's estimate, times 1 − momentum when the second optimizer uses momentum, see
-   * below), `'keep'` (its own configured lr) or a number. Default: `'estimate'` with the SWATS
-   * trigger, else `'keep'`.
+   * The second optimizer's learning rate at the hand-over: `'estimate'` (Adam or AdamW first:
+   * the SWATS estimate, the bias-corrected running average of the projection-based SGD rate,
+   * times 1 − momentum when the second optimizer uses momentum, see below; with another
+   * trigger than SWATS the average at the switch is used as it stands, and when it is not a
+   * positive number the second optimizer keeps its own lr), `'keep'` (its own configured lr)
+   * or a number. Default: `'estimate'` with the SWATS trigger, else `'keep'`.
    */
   lr?: 'estimate' | 'keep' | number;
   /**
@@ -81,7 +83,7 @@ export class Switch implements Stepper {
   /** The hand-over, once it happened. */
   event: SwitchEvent | null = null;
   private bases: number[] | null = null;
-  private swats: SwatsState = { lambda: 0, gamma: NaN };
+  private swats: SwatsState = { lambda: 0, gamma: NaN, estimate: NaN };
   private plateau = { best: Infinity, bad: 0 };
   private readonly options: SwitchOptions;
   private readonly atStep: number | null;
@@ -129,8 +131,8 @@ export class Switch implements Stepper {
         `${NAME}: lr must be 'estimate', 'keep' or a number >= 0, got ${String(lr)}`,
       );
     }
-    if (lr === 'estimate' && !this.usesSwats(t)) {
-      throw new RangeError(`${NAME}: lr 'estimate' needs the SWATS trigger`);
+    if (lr === 'estimate' && first.name !== 'Adam' && first.name !== 'AdamW') {
+      throw new RangeError(`${NAME}: lr 'estimate' needs Adam or AdamW first, got ${first.name}`);
     }
     const momentum = options.momentum ?? 'zero';
     if (momentum !== 'zero' && momentum !== 'adam') {
@@ -160,8 +162,9 @@ export class Switch implements Stepper {
   }
 
   step(grads: Gradients, gradScale = 1): void {
-    if (this.phase === 'first' && this.atStep !== null && this.steps >= this.atStep)
-      this.handOver();
+    if (this.phase === 'first' && this.atStep !== null && this.steps >= this.atStep) {
+      this.handOver(this.options.lr === 'estimate' ? this.swats.estimate : undefined);
+    }
     if (this.phase === 'second') {
       const schedule = this.options.schedule;
       if (schedule && this.bases) {
@@ -175,11 +178,12 @@ export class Switch implements Stepper {
     this.first.step(grads, gradScale);
     this.steps += 1;
     const t = this.options.trigger;
-    if (this.usesSwats(t)) {
+    // The running estimate is kept whenever it is wanted: to trigger (SWATS) or to hand over.
+    if (this.usesSwats(t) || this.options.lr === 'estimate') {
       const tolerance =
         (typeof t === 'object' && 'swats' in t ? t.swats.tolerance : undefined) ?? 1e-9;
       const estimate = swatsStep(this.first, grads, gradScale, this.swats, tolerance);
-      if (estimate !== null) this.handOver(estimate);
+      if (estimate !== null && this.usesSwats(t)) this.handOver(estimate);
     }
   }
 
@@ -195,14 +199,16 @@ export class Switch implements Stepper {
       this.plateau = { best: loss, bad: 0 };
     } else {
       this.plateau.bad += 1;
-      if (this.plateau.bad >= t.plateau.patience) this.handOver();
+      if (this.plateau.bad >= t.plateau.patience) {
+        this.handOver(this.options.lr === 'estimate' ? this.swats.estimate : undefined);
+      }
     }
   }
 
   private handOver(estimate?: number): void {
     const { lr = estimate !== undefined ? 'estimate' : 'keep', momentum = 'zero' } = this.options;
     const groups = this.second.paramGroups as unknown as { lr: number; momentum?: number }[];
-    if (lr === 'estimate' && estimate !== undefined) {
+    if (lr === 'estimate' && estimate !== undefined && estimate > 0 && Number.isFinite(estimate)) {
       groups.forEach((g) => (g.lr = (1 - (g.momentum ?? 0)) * estimate));
     } else if (typeof lr === 'number') {
       groups.forEach((g) => (g.lr = lr));
