@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ENTRY = fileURLToPath(new URL('../src/lab/browser.ts', import.meta.url));
+
+/** Every module specifier (static `from '...'` and dynamic `import('...')`) in a source file. */
+function specifiers(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  return [...src.matchAll(/(?:from\s+|import\s*\(\s*)'([^']+)'/g)].map((m) => m[1]!);
+}
+
+test('the browser entry of the lab reaches no Node built-in and no package, only relative modules', () => {
+  const seen = new Set<string>();
+  const queue = [ENTRY];
+  const offenders: string[] = [];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const spec of specifiers(file)) {
+      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec));
+      else offenders.push(`${file}: ${spec}`);
+    }
+  }
+  assert.deepEqual(offenders, []);
+  // The walk did reach the loop, the samplers and the core it steps.
+  const names = [...seen].map((f) => f.split('/src/')[1]);
+  for (const f of ['lab/trainer.ts', 'lab/sampler.ts', 'lab/functions.ts', 'core/registry.ts']) {
+    assert.ok(names.includes(f), `${f} reached`);
+  }
+});
