@@ -46,6 +46,8 @@ export class DescentOptimizer extends tf.Optimizer {
   private pending: TfOptimizerState | null = null;
   private handedOut: tf.Tensor[] = [];
   private disposed = false;
+  /** What the optimizer's state dict calls it (`"Adam"`, `"SWATS"`), to refuse foreign states early. */
+  private readonly kind: string | null;
 
   /**
    * @param optimizer a registered name, or a factory (which cannot be rebuilt on load unless it is
@@ -63,7 +65,9 @@ export class DescentOptimizer extends tf.Optimizer {
     this.factory = typeof optimizer === 'function' ? optimizer : factoryFor(optimizer);
     this.options = { ...options };
     // Build once over a probe buffer so that bad names and options fail here, not mid-fit.
-    build(this.factory, [new Float32Array(1)], this.options);
+    this.kind = kindOf(
+      build(this.factory, [new Float32Array(1)], this.options).optimizer.stateDict(),
+    );
   }
 
   /** The live descent optimizer (or wrapper), from the first step on; null before. */
@@ -156,6 +160,12 @@ export class DescentOptimizer extends tf.Optimizer {
    */
   loadStateDict(state: TfOptimizerState): void {
     checkState(state);
+    const saved = kindOf(state.optimizer);
+    if (state.optimizer !== null && saved !== this.kind) {
+      throw new RangeError(
+        `tfOptimizer: cannot load state: it was saved by ${String(saved)}, this optimizer is ${String(this.kind)}`,
+      );
+    }
     if (this.built) loadInto(this.built, state);
     else this.pending = state;
   }
@@ -227,6 +237,13 @@ function checkState(state: TfOptimizerState): void {
         `got ${String(state?.format)} version ${String(state?.version)}`,
     );
   }
+}
+
+/** The name a state dict gives its optimizer or wrapper (`optimizer` or `type`), if any. */
+function kindOf(state: unknown): string | null {
+  const s = state as { optimizer?: unknown; type?: unknown } | null;
+  const tag = s?.optimizer ?? s?.type;
+  return typeof tag === 'string' ? tag : null;
 }
 
 /** Loads a state into a built optimizer and its schedulers. */
