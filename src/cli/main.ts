@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { playgroundCommand } from './playground.ts';
 import { replayCommand } from './replay.ts';
 import { trainCommand } from './train.ts';
 
@@ -11,6 +12,7 @@ const program = new Command('descent')
 
 program.addCommand(replayCommand());
 program.addCommand(trainCommand());
+program.addCommand(playgroundCommand());
 
 try {
   await program.parseAsync(process.argv);
