@@ -9,9 +9,19 @@ import { ARTIFACTS, snapshotScript, startHarness, type Harness } from './playgro
 const dist = (p: readonly number[], q: readonly number[]) =>
   Math.hypot(p[0]! - q[0]!, p[1]! - q[1]!);
 
-/** Opens the page and collects uncaught errors and console errors. */
+/**
+ * Opens the page and collects uncaught errors, console errors and any request that leaves the
+ * page's own server (the page must work offline: such requests are refused and reported).
+ */
 async function open(h: Harness, page: Page, hash = ''): Promise<string[]> {
   const errors: string[] = [];
+  const origin = new URL(h.url).origin;
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin)) return route.continue();
+    errors.push(`request outside the page's server: ${url}`);
+    return route.abort();
+  });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -173,6 +183,13 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
     assert.ok(dist(s0.start, [(x0 + x1) / 2, (y0 + y1) / 2]) < 0.02, `start ${s0.start}`);
     await page.locator('#play').tap();
     await waitForStep(page, 100);
+    // Keyboard: Space pauses (focus on the page, not on a control).
+    await page.locator('h1').click();
+    await page.keyboard.press(' ');
+    const paused = await snap(page);
+    assert.equal(paused.playing, false);
+    await page.keyboard.press('.');
+    assert.equal((await snap(page)).step, paused.step + 1);
     const s = await snap(page);
     for (const r of s.racers) assert.ok(r.loss < r.firstLoss, `${r.name} moved downhill`);
     assert.ok(s.plotPoints > 100);

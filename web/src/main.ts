@@ -236,6 +236,18 @@ function setup(): void {
     app.config.start = [Number(x.toPrecision(4)), Number(y.toPrecision(4))];
     apply(false);
   });
+  // Space plays or pauses, "." steps, "r" resets, unless the user is typing.
+  window.addEventListener('keydown', (e) => {
+    const t = e.target as HTMLElement;
+    if (e.ctrlKey || e.metaKey || e.altKey || /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName)) return;
+    // A focused button already takes Space as its own click.
+    if (t.tagName === 'BUTTON' && e.key === ' ') return;
+    const button = { ' ': ui.play, '.': ui.step, r: ui.reset }[e.key];
+    if (button) {
+      e.preventDefault();
+      button.click();
+    }
+  });
   window.addEventListener('hashchange', () => {
     // A pasted link: a hash this page wrote itself decodes to the same config.
     if (location.hash === encodeConfig(app.config)) return;

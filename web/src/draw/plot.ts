@@ -46,10 +46,15 @@ export function drawPlot(
   ctx.textAlign = 'right';
   ctx.fillText(hi.toPrecision(3), padL - 4 * dpr, Y(hi) + 8 * dpr);
   ctx.fillText(lo.toPrecision(3), padL - 4 * dpr, Y(lo));
-  ctx.textAlign = 'left';
-  ctx.fillText(logScale ? 'log₁₀(f − f*)' : 'f', 2 * dpr, 8 * dpr + ph / 2);
-  ctx.textAlign = 'right';
   ctx.fillText(`step ${steps}`, w - 4 * dpr, h - 4 * dpr);
+  ctx.textAlign = 'left';
+  ctx.fillText(logScale ? 'log₁₀(f − f*)' : 'f', padL, h - 4 * dpr);
+  // A legend in the top-right corner, in the racers' colours.
+  ctx.textAlign = 'right';
+  race.racers.forEach((r, k) => {
+    ctx.fillStyle = COLORS[k % COLORS.length]!;
+    ctx.fillText(r.spec.name, padL + pw - 6 * dpr, 8 * dpr + (14 * k + 14) * dpr);
+  });
   ctx.strokeStyle = '#3a4250';
   ctx.lineWidth = 1;
   ctx.strokeRect(padL, 8 * dpr, pw, ph);
