@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/',
       'coverage/',
       'descent-report/',
+      'src/kernels/generated/',
       'web/dist/',
       'test/artifacts/',
     ],

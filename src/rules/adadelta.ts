@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
+import { fastAdadelta } from '../kernels/rules.ts';
 
 export interface AdadeltaOptions extends CommonOptions {
   rho: number;
@@ -42,6 +43,7 @@ function adadeltaKernel(
   eps: number,
   wd: number,
 ): void {
+  if (fastAdadelta(p, g, v, u, gs, lr, rho, eps, wd)) return;
   const c = 1 - rho;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;

@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastAdagrad } from '../kernels/rules.ts';
 
 export interface AdagradOptions extends CommonOptions {
   lrDecay: number;
@@ -66,6 +67,7 @@ function adagradKernel(
   wd: number,
   eps: number,
 ): void {
+  if (fastAdagrad(p, g, sum, gs, clr, wd, eps)) return;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;
     if (wd !== 0) d += wd * p[i];

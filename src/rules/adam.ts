@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastAdam } from '../kernels/rules.ts';
 
 export interface AdamOptions extends CommonOptions {
   betas: [number, number];
@@ -84,6 +85,7 @@ export function adamKernel(
   bc2Sqrt: number,
   eps: number,
 ): void {
+  if (fastAdam(p, g, m, v, vmax, gs, b1, b2, l2, decay, stepSize, bc2Sqrt, eps)) return;
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   for (let i = 0; i < p.length; i++) {

@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastAdamax } from '../kernels/rules.ts';
 
 export interface AdamaxOptions extends CommonOptions {
   betas: [number, number];
@@ -46,6 +47,7 @@ function adamaxKernel(
   clr: number,
   eps: number,
 ): void {
+  if (fastAdamax(p, g, m, u, gs, b1, b2, wd, clr, eps)) return;
   const c1 = 1 - b1;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;

@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastNadam } from '../kernels/rules.ts';
 
 export interface NAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -79,6 +80,7 @@ function nadamKernel(
   momStep: number,
   eps: number,
 ): void {
+  if (fastNadam(p, g, m, v, gs, b1, b2, l2, decay, bc2, gradStep, momStep, eps)) return;
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   for (let i = 0; i < p.length; i++) {

@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastRadam } from '../kernels/rules.ts';
 
 export interface RAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -79,6 +80,7 @@ function radamKernel(
   adaptive: number,
   eps: number,
 ): void {
+  if (fastRadam(p, g, m, v, gs, b1, b2, l2, decay, stepSize, adaptive, eps)) return;
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   for (let i = 0; i < p.length; i++) {

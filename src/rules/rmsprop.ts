@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastRmsprop } from '../kernels/rules.ts';
 
 export interface RMSpropOptions extends CommonOptions {
   alpha: number;
@@ -70,6 +71,7 @@ function rmspropKernel(
   wd: number,
   mom: number,
 ): void {
+  if (fastRmsprop(p, g, v, buf, ga, gs, lr, alpha, eps, wd, mom)) return;
   const c = 1 - alpha;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;

@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { fastSgd, fastSgdMomentum } from '../kernels/rules.ts';
 
 export interface SGDOptions extends CommonOptions {
   momentum: number;
@@ -58,6 +59,7 @@ export const sgdRule: Rule<SGDOptions> = {
 };
 
 function sgdPlain(p: FloatBuffer, g: FloatBuffer, gs: number, lr: number, wd: number): void {
+  if (fastSgd(p, g, gs, lr, wd)) return;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;
     if (wd !== 0) d += wd * p[i];
@@ -77,6 +79,7 @@ function sgdMomentum(
   nesterov: boolean,
   first: boolean,
 ): void {
+  if (fastSgdMomentum(p, g, buf, gs, lr, wd, mom, damp, nesterov, first)) return;
   const keep = 1 - damp;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;

@@ -1,0 +1,168 @@
+/**
+ * A tiny emitter of WebAssembly text for element-wise optimizer kernels. A kernel is written
+ * once, as the per-element math, against the `Ops` below; the emitter turns it into a SIMD body
+ * (f32x4 or f64x2, unrolled) and a scalar tail of the same operations, so that the float64
+ * kernels perform exactly the operations of the plain TypeScript loop, in the same order.
+ */
+
+export type Float = 'f32' | 'f64';
+
+/** The per-element math of a kernel. Expressions are folded WAT strings. */
+export interface Ops {
+  /** True in the float64 kernels, which must match the plain loop bit for bit. */
+  readonly exact: boolean;
+  ld(array: string): string;
+  st(array: string, value: string): void;
+  /** Binds a value to a local and returns an expression reading it. */
+  let(name: string, value: string): string;
+  /** A scalar argument (or a derived scalar), splatted across the lanes. */
+  k(name: string): string;
+  add(a: string, b: string): string;
+  sub(a: string, b: string): string;
+  mul(a: string, b: string): string;
+  div(a: string, b: string): string;
+  max(a: string, b: string): string;
+  sqrt(a: string): string;
+  abs(a: string): string;
+}
+
+export interface KernelDef {
+  name: string;
+  /** Buffers (byte offsets into memory), in argument order. */
+  arrays: readonly string[];
+  /** float64 scalar arguments, in argument order after the arrays and the length. */
+  scalars: readonly string[];
+  /** Scalars computed once per call in float64, e.g. `['c1', '(f64.sub (f64.const 1) $b1)']`. */
+  derived?: readonly (readonly [string, string])[];
+  /** Boolean variants; variant `bits` has flag `i` set when bit `i` is. */
+  flags: readonly string[];
+  body(o: Ops, flags: Readonly<Record<string, boolean>>): void;
+}
+
+const UNROLL = 4;
+
+function scalarExpr(expr: string): string {
+  return expr.replace(/\$([A-Za-z0-9_]+)/g, '(local.get $a_$1)');
+}
+
+class Body implements Ops {
+  readonly lines: string[] = [];
+  readonly locals = new Set<string>();
+  constructor(
+    private readonly f: Float,
+    private readonly vec: boolean,
+    private readonly unit: number,
+    readonly exact: boolean,
+  ) {}
+
+  private get t(): string {
+    if (!this.vec) return this.f;
+    return this.f === 'f32' ? 'f32x4' : 'f64x2';
+  }
+  private addr(array: string): string {
+    return `(i32.add (local.get $a_${array}) (local.get $o))`;
+  }
+  private offset(): string {
+    return this.vec ? ` offset=${this.unit * 16}` : '';
+  }
+  ld(array: string): string {
+    const op = this.vec ? 'v128.load' : `${this.f}.load`;
+    return `(${op}${this.offset()} ${this.addr(array)})`;
+  }
+  st(array: string, value: string): void {
+    const op = this.vec ? 'v128.store' : `${this.f}.store`;
+    this.lines.push(`(${op}${this.offset()} ${this.addr(array)} ${value})`);
+  }
+  let(name: string, value: string): string {
+    const local = `$l_${name}_${this.vec ? 'v' : 's'}${this.unit}`;
+    this.locals.add(`(local ${local} ${this.vec ? 'v128' : this.f})`);
+    this.lines.push(`(local.set ${local} ${value})`);
+    return `(local.get ${local})`;
+  }
+  k(name: string): string {
+    // The tail reads lane 0 of the splatted constant: a separate scalar local would stay live
+    // across the SIMD loop, and V8 then re-broadcasts the constants inside it.
+    if (!this.vec) {
+      return `(${this.f === 'f32' ? 'f32x4' : 'f64x2'}.extract_lane 0 (local.get $v_${name}))`;
+    }
+    return `(local.get $${this.vec ? 'v' : 's'}_${name})`;
+  }
+  add = (a: string, b: string): string => `(${this.t}.add ${a} ${b})`;
+  sub = (a: string, b: string): string => `(${this.t}.sub ${a} ${b})`;
+  mul = (a: string, b: string): string => `(${this.t}.mul ${a} ${b})`;
+  div = (a: string, b: string): string => `(${this.t}.div ${a} ${b})`;
+  // wasm's min/max propagate NaN, like Math.max and torch.maximum.
+  max = (a: string, b: string): string => `(${this.t}.max ${a} ${b})`;
+  sqrt = (a: string): string => `(${this.t}.sqrt ${a})`;
+  abs = (a: string): string => `(${this.t}.abs ${a})`;
+}
+
+/** One exported function `${name}_${f}_${bits}` for one variant. */
+function emitVariant(def: KernelDef, f: Float, bits: number): string {
+  const flags: Record<string, boolean> = {};
+  def.flags.forEach((flag, i) => (flags[flag] = (bits & (1 << i)) !== 0));
+  const size = f === 'f32' ? 4 : 8;
+  const lanes = 16 / size;
+  const exact = f === 'f64';
+
+  const vec: Body[] = [];
+  for (let u = 0; u < UNROLL; u++) {
+    const b = new Body(f, true, u, exact);
+    def.body(b, flags);
+    vec.push(b);
+  }
+  const tail = new Body(f, false, 0, exact);
+  def.body(tail, flags);
+
+  const scalarNames = [...def.scalars, ...(def.derived ?? []).map(([n]) => n)];
+  const params = [
+    ...def.arrays.map((a) => `(param $a_${a} i32)`),
+    '(param $a_n i32)',
+    ...def.scalars.map((s) => `(param $a_${s} f64)`),
+  ];
+  const locals = new Set<string>(['(local $o i32)', '(local $end i32)']);
+  const setup: string[] = [];
+  for (const [name, expr] of def.derived ?? []) {
+    locals.add(`(local $a_${name} f64)`);
+    setup.push(`(local.set $a_${name} ${scalarExpr(expr)})`);
+  }
+  for (const name of scalarNames) {
+    const x = `(local.get $a_${name})`;
+    locals.add(`(local $v_${name} v128)`);
+    const s = f === 'f32' ? `(f32.demote_f64 ${x})` : x;
+    setup.push(`(local.set $v_${name} (${f === 'f32' ? 'f32x4' : 'f64x2'}.splat ${s}))`);
+  }
+  for (const b of [...vec, tail]) for (const l of b.locals) locals.add(l);
+
+  const per = lanes * UNROLL;
+  const shift = Math.log2(size);
+  return `(func (export "${def.name}_${f}_${bits}") ${params.join(' ')}
+  ${[...locals].join(' ')}
+  ${setup.join('\n  ')}
+  (local.set $end (i32.shl (i32.and (local.get $a_n) (i32.const ${-per})) (i32.const ${shift})))
+  (block $vdone (loop $vloop
+    (br_if $vdone (i32.ge_u (local.get $o) (local.get $end)))
+    ${vec.map((b) => b.lines.join('\n    ')).join('\n    ')}
+    (local.set $o (i32.add (local.get $o) (i32.const ${per * size})))
+    (br $vloop)))
+  (local.set $end (i32.shl (local.get $a_n) (i32.const ${shift})))
+  (block $sdone (loop $sloop
+    (br_if $sdone (i32.ge_u (local.get $o) (local.get $end)))
+    ${tail.lines.join('\n    ')}
+    (local.set $o (i32.add (local.get $o) (i32.const ${size})))
+    (br $sloop))))`;
+}
+
+/** The text of a module importing its memory as `env.memory` and exporting every variant. */
+export function emitModule(defs: readonly KernelDef[], shared: boolean): string {
+  const funcs: string[] = [];
+  for (const def of defs) {
+    for (const f of ['f32', 'f64'] as const) {
+      for (let bits = 0; bits < 1 << def.flags.length; bits++) {
+        funcs.push(emitVariant(def, f, bits));
+      }
+    }
+  }
+  const mem = shared ? '1 65536 shared' : '1';
+  return `(module\n(import "env" "memory" (memory ${mem}))\n${funcs.join('\n')}\n)\n`;
+}

@@ -1,0 +1,244 @@
+/**
+ * The per-element math of every rule in `src/rules/`, written against the emitter's `Ops`. In the
+ * float64 kernels (`o.exact`) each line performs the plain loop's operations in the same order, so
+ * the results are identical bit for bit; the float32 kernels may use cheaper equivalent forms
+ * (a multiplication by a precomputed reciprocal), covered by the float32 parity tolerance.
+ */
+import type { KernelDef, Ops } from './emit.ts';
+
+const ONE_MINUS = (x: string): string => `(f64.sub (f64.const 1) $${x})`;
+
+/** `d = g·gs (+ wd·p)`, shared by every rule; `g·1` is skipped (exact: it is `g`). */
+function grad(o: Ops, f: Readonly<Record<string, boolean>>, wd: boolean, wdName = 'wd'): string {
+  let d = f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g');
+  if (wd) d = o.add(o.let('d0', d), o.mul(o.k(wdName), o.ld('p')));
+  return o.let('d', d);
+}
+
+const sgd: KernelDef = {
+  name: 'sgd',
+  arrays: ['p', 'g'],
+  scalars: ['gs', 'lr', 'wd'],
+  flags: ['wd', 'scaled'],
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    o.st('p', o.sub(o.ld('p'), o.mul(o.k('lr'), d)));
+  },
+};
+
+const sgdMomentum: KernelDef = {
+  name: 'sgdm',
+  arrays: ['p', 'g', 'buf'],
+  scalars: ['gs', 'lr', 'wd', 'mom', 'damp'],
+  derived: [['keep', ONE_MINUS('damp')]],
+  flags: ['wd', 'nesterov', 'first', 'scaled'],
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    const b = o.let(
+      'b',
+      f.first ? d : o.add(o.mul(o.k('mom'), o.ld('buf')), o.mul(o.k('keep'), d)),
+    );
+    o.st('buf', b);
+    const dir = f.nesterov ? o.add(d, o.mul(o.k('mom'), b)) : b;
+    o.st('p', o.sub(o.ld('p'), o.mul(o.k('lr'), dir)));
+  },
+};
+
+const adagrad: KernelDef = {
+  name: 'adagrad',
+  arrays: ['p', 'g', 'sum'],
+  scalars: ['gs', 'clr', 'wd', 'eps'],
+  flags: ['wd', 'scaled'],
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    const s = o.let('s', o.add(o.ld('sum'), o.mul(d, d)));
+    o.st('sum', s);
+    o.st('p', o.sub(o.ld('p'), o.div(o.mul(o.k('clr'), d), o.add(o.sqrt(s), o.k('eps')))));
+  },
+};
+
+const adadelta: KernelDef = {
+  name: 'adadelta',
+  arrays: ['p', 'g', 'v', 'u'],
+  scalars: ['gs', 'lr', 'rho', 'eps', 'wd'],
+  derived: [['c', ONE_MINUS('rho')]],
+  flags: ['wd', 'scaled'],
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    const v = o.let('v', o.add(o.mul(o.k('rho'), o.ld('v')), o.mul(o.mul(o.k('c'), d), d)));
+    o.st('v', v);
+    const u = o.let('u', o.ld('u'));
+    const ratio = o.div(o.sqrt(o.add(u, o.k('eps'))), o.sqrt(o.add(v, o.k('eps'))));
+    const delta = o.let('delta', o.mul(ratio, d));
+    o.st('u', o.add(o.mul(o.k('rho'), u), o.mul(o.mul(o.k('c'), delta), delta)));
+    o.st('p', o.sub(o.ld('p'), o.mul(o.k('lr'), delta)));
+  },
+};
+
+const rmsprop: KernelDef = {
+  name: 'rmsprop',
+  arrays: ['p', 'g', 'v', 'buf', 'ga'],
+  scalars: ['gs', 'lr', 'alpha', 'eps', 'wd', 'mom'],
+  derived: [['c', ONE_MINUS('alpha')]],
+  flags: ['wd', 'momentum', 'centered', 'scaled'],
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    const v = o.let('v', o.add(o.mul(o.k('alpha'), o.ld('v')), o.mul(o.mul(o.k('c'), d), d)));
+    o.st('v', v);
+    let avg: string;
+    if (f.centered) {
+      const ga = o.let('ga', o.add(o.mul(o.k('alpha'), o.ld('ga')), o.mul(o.k('c'), d)));
+      o.st('ga', ga);
+      avg = o.let('avg', o.add(o.sqrt(o.sub(v, o.mul(ga, ga))), o.k('eps')));
+    } else {
+      avg = o.let('avg', o.add(o.sqrt(v), o.k('eps')));
+    }
+    if (f.momentum) {
+      const b = o.let('b', o.add(o.mul(o.k('mom'), o.ld('buf')), o.div(d, avg)));
+      o.st('buf', b);
+      o.st('p', o.sub(o.ld('p'), o.mul(o.k('lr'), b)));
+    } else {
+      o.st('p', o.sub(o.ld('p'), o.div(o.mul(o.k('lr'), d), avg)));
+    }
+  },
+};
+
+/**
+ * Adam's first and second moments. float64: as the plain loop computes them. float32:
+ * `m + (1−β₁)(d − m)`, the same value with one multiplication less, which matters because the
+ * float32 kernels are bound by the multiply ports, not the adders.
+ */
+function moments(o: Ops, d: string): [string, string] {
+  let m: string;
+  let v: string;
+  if (o.exact) {
+    m = o.let('m', o.add(o.mul(o.k('b1'), o.ld('m')), o.mul(o.k('c1'), d)));
+    o.st('m', m);
+    v = o.let('v', o.add(o.mul(o.k('b2'), o.ld('v')), o.mul(o.mul(o.k('c2'), d), d)));
+  } else {
+    const m0 = o.let('m0', o.ld('m'));
+    m = o.let('m', o.add(m0, o.mul(o.k('c1'), o.sub(d, m0))));
+    o.st('m', m);
+    const v0 = o.let('v0', o.ld('v'));
+    v = o.let('v', o.add(v0, o.mul(o.k('c2'), o.sub(o.mul(d, d), v0))));
+  }
+  o.st('v', v);
+  return [m, v];
+}
+
+/** `p·decay`, skipped when decay is 1 (exact: `p·1` is `p`). */
+function decayed(o: Ops, f: Readonly<Record<string, boolean>>): string {
+  return f.decayed ? o.mul(o.ld('p'), o.k('decay')) : o.ld('p');
+}
+
+const BETAS: readonly (readonly [string, string])[] = [
+  ['c1', ONE_MINUS('b1')],
+  ['c2', ONE_MINUS('b2')],
+];
+
+const adam: KernelDef = {
+  name: 'adam',
+  arrays: ['p', 'g', 'm', 'v', 'vmax'],
+  scalars: ['gs', 'b1', 'b2', 'l2', 'decay', 'stepSize', 'bc2Sqrt', 'eps'],
+  // float32: `stepSize·m / (√v/√bc2 + eps) = m / (√v·A + B)`, A = 1/(√bc2·stepSize),
+  // B = eps/stepSize (the caller keeps stepSize 0 on the plain loop).
+  derived: [
+    ...BETAS,
+    ['A', '(f64.div (f64.const 1) (f64.mul $bc2Sqrt $stepSize))'],
+    ['B', '(f64.div $eps $stepSize)'],
+  ],
+  flags: ['l2', 'amsgrad', 'scaled', 'decayed'],
+  body(o, f) {
+    const d = grad(o, f, f.l2, 'l2');
+    const [m, v] = moments(o, d);
+    let vi = v;
+    if (f.amsgrad) {
+      vi = o.let('vmax', o.max(o.ld('vmax'), v));
+      o.st('vmax', vi);
+    }
+    const step = o.exact
+      ? o.div(o.mul(o.k('stepSize'), m), o.add(o.div(o.sqrt(vi), o.k('bc2Sqrt')), o.k('eps')))
+      : o.div(m, o.add(o.mul(o.sqrt(vi), o.k('A')), o.k('B')));
+    o.st('p', o.sub(decayed(o, f), step));
+  },
+};
+
+const adamax: KernelDef = {
+  name: 'adamax',
+  arrays: ['p', 'g', 'm', 'u'],
+  scalars: ['gs', 'b1', 'b2', 'wd', 'clr', 'eps'],
+  derived: [['c1', ONE_MINUS('b1')]],
+  flags: ['wd', 'scaled'],
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    const m = o.let('m', o.add(o.mul(o.k('b1'), o.ld('m')), o.mul(o.k('c1'), d)));
+    o.st('m', m);
+    const u = o.let('u', o.max(o.mul(o.k('b2'), o.ld('u')), o.add(o.abs(d), o.k('eps'))));
+    o.st('u', u);
+    o.st('p', o.sub(o.ld('p'), o.div(o.mul(o.k('clr'), m), u)));
+  },
+};
+
+const nadam: KernelDef = {
+  name: 'nadam',
+  arrays: ['p', 'g', 'm', 'v'],
+  scalars: ['gs', 'b1', 'b2', 'l2', 'decay', 'bc2', 'gradStep', 'momStep', 'eps'],
+  derived: [...BETAS, ['rbc2', '(f64.div (f64.const 1) $bc2)']],
+  flags: ['l2', 'scaled', 'decayed'],
+  body(o, f) {
+    const d = grad(o, f, f.l2, 'l2');
+    const [m, v] = moments(o, d);
+    const scaled = o.exact ? o.div(v, o.k('bc2')) : o.mul(v, o.k('rbc2'));
+    const den = o.let('den', o.add(o.sqrt(scaled), o.k('eps')));
+    const p = o.sub(decayed(o, f), o.div(o.mul(o.k('gradStep'), d), den));
+    o.st('p', o.sub(p, o.div(o.mul(o.k('momStep'), m), den)));
+  },
+};
+
+const radam: KernelDef = {
+  name: 'radam',
+  arrays: ['p', 'g', 'm', 'v'],
+  scalars: ['gs', 'b1', 'b2', 'l2', 'decay', 'stepSize', 'adaptive', 'eps'],
+  derived: BETAS,
+  flags: ['l2', 'rectified', 'scaled', 'decayed'],
+  body(o, f) {
+    const d = grad(o, f, f.l2, 'l2');
+    const [m, v] = moments(o, d);
+    const step = f.rectified ? o.div(o.mul(o.k('adaptive'), m), o.add(o.sqrt(v), o.k('eps'))) : m;
+    o.st('p', o.sub(decayed(o, f), o.mul(o.k('stepSize'), step)));
+  },
+};
+
+/**
+ * The machine's limit for the benchmark: `x += g` in place over `k` buffers and one read-only
+ * gradient, the same bytes an optimizer with `k` written buffers moves, with no math to speak of.
+ */
+function stream(k: number): KernelDef {
+  const arrays = ['g', 'x0', 'x1', 'x2', 'x3'].slice(0, k + 1);
+  return {
+    name: `stream${k}`,
+    arrays,
+    scalars: [],
+    flags: [],
+    body(o) {
+      const g = o.let('g', o.ld('g'));
+      for (const x of arrays.slice(1)) o.st(x, o.add(o.ld(x), g));
+    },
+  };
+}
+
+export const KERNELS: readonly KernelDef[] = [
+  sgd,
+  sgdMomentum,
+  adagrad,
+  adadelta,
+  rmsprop,
+  adam,
+  adamax,
+  nadam,
+  radam,
+  stream(1),
+  stream(2),
+  stream(3),
+  stream(4),
+];

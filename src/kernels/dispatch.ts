@@ -1,0 +1,274 @@
+import type { FloatBuffer } from '../core/types.ts';
+import { arenaOf, createArenaSync, type Arena, type KernelFn } from './arena.ts';
+import { KERNEL_ARRAYS, slotOf } from './ids.ts';
+
+/**
+ * Dispatch from a rule to its wasm SIMD kernel. Three routes, chosen per call, allocation-free:
+ * - every buffer in one arena: the kernel runs in place (on worker threads above the arena's
+ *   threshold);
+ * - otherwise, the copy path: chunks of the buffers that are not in the arena are copied into a
+ *   cache-sized scratch block, the kernel runs there and the written chunks are copied back. The
+ *   copies stay in cache, so memory traffic grows little, and the SIMD kernel still beats the
+ *   plain loop several times (measured in bench/: Adam 16M float32, see the README);
+ * - no wasm SIMD, or fast paths switched off: the caller runs its plain TypeScript kernel.
+ */
+
+let enabled = true;
+
+/** Turns the wasm fast paths on or off (on by default); off, every rule runs its plain loop. */
+export function setFastPaths(on: boolean): void {
+  if (typeof on !== 'boolean')
+    throw new TypeError(`setFastPaths: expected a boolean, got ${String(on)}`);
+  enabled = on;
+}
+
+/** Whether the fast paths are on. */
+export function fastPathsEnabled(): boolean {
+  return enabled;
+}
+
+/** How many calls took each route since the process started (for tests and the benchmark). */
+export const fastPathCounts = { inPlace: 0, threaded: 0, copied: 0 };
+
+/** Elements per chunk of the copy path: 5 buffers of float64 chunks fit a 2 MiB L2 cache. */
+export const CHUNK = 32768;
+/** Below this length the plain loop is as fast as any route (a wasm call is not free). */
+export const MIN_LENGTH = 64;
+
+interface Scratch {
+  f32: Float32Array<ArrayBufferLike>[];
+  f64: Float64Array<ArrayBufferLike>[];
+}
+
+const scratches = new WeakMap<Arena, Scratch | null>();
+let heapArena: Arena | null | undefined;
+
+function scratchOf(arena: Arena): Scratch | null {
+  let s = scratches.get(arena);
+  if (s === undefined) {
+    const at = arena.scratch(5 * CHUNK * 8);
+    s =
+      at < 0
+        ? null
+        : {
+            f32: [0, 1, 2, 3, 4].map(
+              (k) => new Float32Array(arena.memory.buffer, at + k * CHUNK * 8, CHUNK),
+            ),
+            f64: [0, 1, 2, 3, 4].map(
+              (k) => new Float64Array(arena.memory.buffer, at + k * CHUNK * 8, CHUNK),
+            ),
+          };
+    scratches.set(arena, s);
+  }
+  return s;
+}
+
+/** The private arena of the copy path for buffers outside any arena (null without wasm SIMD). */
+function heapArenaOf(): Arena | null {
+  if (heapArena === undefined) {
+    try {
+      heapArena = createArenaSync({ bytes: 5 * CHUNK * 8 + 4096, shared: false });
+    } catch {
+      // No wasm SIMD, or an engine that refuses synchronous compilation: plain loops.
+      heapArena = null;
+    }
+  }
+  return heapArena;
+}
+
+// Chunk views of buffers outside the arena, made once per buffer so that steps allocate nothing.
+const chunkViews = new WeakMap<FloatBuffer, FloatBuffer[]>();
+
+function chunkOf(buf: FloatBuffer, c: number): FloatBuffer {
+  let views = chunkViews.get(buf);
+  if (!views) {
+    views = [];
+    for (let s = 0; s < buf.length; s += CHUNK)
+      views.push(buf.subarray(s, Math.min(buf.length, s + CHUNK)));
+    chunkViews.set(buf, views);
+  }
+  return views[c] as FloatBuffer;
+}
+
+// Scratch views of the length of a last, partial chunk (per scratch buffer and length).
+const tailViews = new WeakMap<FloatBuffer, Map<number, FloatBuffer>>();
+
+function head(scratch: FloatBuffer, len: number): FloatBuffer {
+  if (len === scratch.length) return scratch;
+  let m = tailViews.get(scratch);
+  if (!m) tailViews.set(scratch, (m = new Map()));
+  let v = m.get(len);
+  if (!v) m.set(len, (v = scratch.subarray(0, len)));
+  return v;
+}
+
+/** Up to 9 float64 scalars of a kernel, in its argument order (unused ones are ignored). */
+type S = number;
+
+function call(
+  fn: KernelFn,
+  arrays: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  o4: number,
+  n: number,
+  s0: S,
+  s1: S,
+  s2: S,
+  s3: S,
+  s4: S,
+  s5: S,
+  s6: S,
+  s7: S,
+  s8: S,
+): void {
+  // The length comes right after the buffers, so each arity is its own call.
+  switch (arrays) {
+    case 2:
+      fn(o0, o1, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+      break;
+    case 3:
+      fn(o0, o1, o2, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+      break;
+    case 4:
+      fn(o0, o1, o2, o3, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+      break;
+    default:
+      fn(o0, o1, o2, o3, o4, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+  }
+}
+
+const ptrs = new Float64Array(5);
+const scalars = new Float64Array(9);
+
+function inArena(arena: Arena, b: FloatBuffer | null): boolean {
+  return b === null || arena.holds(b);
+}
+
+/**
+ * Runs kernel `kernel` (variant `bits`) over `p` and its companions (`g`, then the state slots
+ * `a2..a4`, null where unused) with scalars `s0..s8`, and returns true; returns false when the
+ * caller must run its plain loop (fast paths off, no wasm SIMD, a tiny buffer).
+ */
+export function runFast(
+  kernel: number,
+  bits: number,
+  p: FloatBuffer,
+  g: FloatBuffer,
+  a2: FloatBuffer | null,
+  a3: FloatBuffer | null,
+  a4: FloatBuffer | null,
+  s0: S,
+  s1: S,
+  s2: S,
+  s3: S,
+  s4: S,
+  s5: S,
+  s6: S,
+  s7: S,
+  s8: S,
+): boolean {
+  const n = p.length;
+  if (!enabled || n < MIN_LENGTH) return false;
+  const f64 = p instanceof Float64Array;
+  const arrays = KERNEL_ARRAYS[kernel] as number;
+  const own = arenaOf(p);
+  if (own && own.holds(g) && inArena(own, a2) && inArena(own, a3) && inArena(own, a4)) {
+    const fn = own.fns[slotOf(kernel, f64, bits)] as KernelFn;
+    const o2 = a2 ? a2.byteOffset : 0;
+    const o3 = a3 ? a3.byteOffset : 0;
+    const o4 = a4 ? a4.byteOffset : 0;
+    const runner = own.runner;
+    if (runner !== null && n >= runner.threshold) {
+      ptrs[0] = p.byteOffset;
+      ptrs[1] = g.byteOffset;
+      ptrs[2] = o2;
+      ptrs[3] = o3;
+      ptrs[4] = o4;
+      scalars[0] = s0;
+      scalars[1] = s1;
+      scalars[2] = s2;
+      scalars[3] = s3;
+      scalars[4] = s4;
+      scalars[5] = s5;
+      scalars[6] = s6;
+      scalars[7] = s7;
+      scalars[8] = s8;
+      runner.run(slotOf(kernel, f64, bits), n, f64 ? 8 : 4, arrays, ptrs, scalars);
+      fastPathCounts.threaded++;
+    } else {
+      fastPathCounts.inPlace++;
+      call(
+        fn,
+        arrays,
+        p.byteOffset,
+        g.byteOffset,
+        o2,
+        o3,
+        o4,
+        n,
+        s0,
+        s1,
+        s2,
+        s3,
+        s4,
+        s5,
+        s6,
+        s7,
+        s8,
+      );
+    }
+    return true;
+  }
+  const arena = own ?? heapArenaOf();
+  const scratch = arena && scratchOf(arena);
+  if (!arena || !scratch) return false;
+  const fn = arena.fns[slotOf(kernel, f64, bits)] as KernelFn;
+  fastPathCounts.copied++;
+  const sv = f64 ? scratch.f64 : scratch.f32;
+  const size = f64 ? 8 : 4;
+  for (let c = 0, s = 0; s < n; c++, s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    const o0 = stage(arena, p, sv[0] as FloatBuffer, c, s, len, size);
+    const o1 = stage(arena, g, sv[1] as FloatBuffer, c, s, len, size);
+    const o2 = a2 ? stage(arena, a2, sv[2] as FloatBuffer, c, s, len, size) : 0;
+    const o3 = a3 ? stage(arena, a3, sv[3] as FloatBuffer, c, s, len, size) : 0;
+    const o4 = a4 ? stage(arena, a4, sv[4] as FloatBuffer, c, s, len, size) : 0;
+    call(fn, arrays, o0, o1, o2, o3, o4, len, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+    unstage(arena, p, sv[0] as FloatBuffer, s, len);
+    if (a2) unstage(arena, a2, sv[2] as FloatBuffer, s, len);
+    if (a3) unstage(arena, a3, sv[3] as FloatBuffer, s, len);
+    if (a4) unstage(arena, a4, sv[4] as FloatBuffer, s, len);
+  }
+  return true;
+}
+
+/** The byte offset of chunk `c` of `buf` in the arena, copying it to `scratch` when outside. */
+function stage(
+  arena: Arena,
+  buf: FloatBuffer,
+  scratch: FloatBuffer,
+  c: number,
+  s: number,
+  len: number,
+  size: number,
+): number {
+  if (arena.holds(buf)) return buf.byteOffset + s * size;
+  head(scratch, len).set(chunkOf(buf, c));
+  return scratch.byteOffset;
+}
+
+/** Copies a written chunk back from the scratch, for buffers outside the arena. */
+function unstage(
+  arena: Arena,
+  buf: FloatBuffer,
+  scratch: FloatBuffer,
+  s: number,
+  len: number,
+): void {
+  if (!arena.holds(buf)) buf.set(head(scratch, len), s);
+}
+
+export { K } from './ids.ts';
