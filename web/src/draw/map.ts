@@ -8,11 +8,11 @@ export const COLORS = [
   '#ff4d6d',
   '#ffb703',
   '#4cc9f0',
-  '#f72585',
-  '#ffffff',
+  '#c77dff',
+  '#e9ff70',
   '#fb8500',
-  '#b5179e',
   '#80ffdb',
+  '#f72585',
 ];
 
 /** Maps between the surface's coordinates and a canvas of `w` × `h` pixels. */
