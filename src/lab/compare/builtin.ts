@@ -1,0 +1,90 @@
+import { testFunction } from '../functions.ts';
+import type { TfBackend } from '../models/mlp-tfjs.ts';
+import { findProblem } from '../problems.ts';
+import type { BatchSize } from '../sampler.ts';
+import { functionProblem, type Budget, type RaceProblem } from './problems.ts';
+
+interface Plan {
+  epochs: number;
+  batchSize: BatchSize;
+  gridPoints?: number;
+}
+
+// Run lengths per budget. Test functions are cheap, so they get many steps; the tfjs MLPs get a
+// thinned learning-rate grid (whole decades) in the quick budget to keep the default suite
+// under a minute on two cores.
+const PLANS: Record<string, Record<Budget, Plan>> = {
+  function: {
+    quick: { epochs: 1000, batchSize: 'full' },
+    full: { epochs: 3000, batchSize: 'full' },
+  },
+  saddle: { quick: { epochs: 500, batchSize: 'full' }, full: { epochs: 1000, batchSize: 'full' } },
+  'sparse-logreg': { quick: { epochs: 10, batchSize: 32 }, full: { epochs: 30, batchSize: 32 } },
+  'digits-logreg': { quick: { epochs: 10, batchSize: 32 }, full: { epochs: 30, batchSize: 32 } },
+  'digits-mlp': {
+    quick: { epochs: 3, batchSize: 128, gridPoints: 4 },
+    full: { epochs: 10, batchSize: 32 },
+  },
+  'fashion-logreg': {
+    quick: { epochs: 1, batchSize: 128, gridPoints: 6 },
+    full: { epochs: 3, batchSize: 128, gridPoints: 6 },
+  },
+  'fashion-mlp': {
+    quick: { epochs: 1, batchSize: 128, gridPoints: 4 },
+    full: { epochs: 1, batchSize: 128, gridPoints: 6 },
+  },
+};
+
+/** The default suite: test functions with a valley, a saddle and local minima, sparse and dense data. */
+export const QUICK_SUITE = [
+  'rosenbrock',
+  'beale',
+  'saddle',
+  'monkey-saddle',
+  'rastrigin',
+  'sparse-logreg',
+  'digits-logreg',
+  'digits-mlp',
+];
+
+/** `--budget full` adds Fashion-MNIST when it is installed. */
+export const FULL_EXTRA = ['fashion-mlp'];
+
+export interface BuiltinOptions {
+  backend?: TfBackend;
+  dataDir?: string;
+}
+
+/** A built-in problem of the lab (see `descent train --help` for the list), sized for a budget. */
+export function builtinRaceProblem(
+  name: string,
+  budget: Budget,
+  o: BuiltinOptions = {},
+): RaceProblem {
+  const builtin = { name, budget, ...o };
+  const fn = testFunction(name);
+  if (fn) {
+    const escape = !Number.isFinite(fn.minValue);
+    const plan = (PLANS[escape ? 'saddle' : 'function'] as Record<Budget, Plan>)[budget];
+    return functionProblem(fn, { steps: plan.epochs, builtin });
+  }
+  const problem = findProblem(name);
+  const plan = PLANS[name]?.[budget] ?? {
+    epochs: problem.defaults.epochs,
+    batchSize: problem.defaults.batchSize,
+  };
+  // MLPs race on tfjs's wasm backend unless told otherwise: it is several times faster here.
+  const backend = o.backend ?? 'wasm';
+  return {
+    name,
+    description: problem.description,
+    kind: 'dataset',
+    epochs: plan.epochs,
+    batchSize: plan.batchSize,
+    objective: 'loss',
+    ...(plan.gridPoints ? { gridPoints: plan.gridPoints } : {}),
+    create: (seed) =>
+      problem.create({ seed, backend, ...(o.dataDir ? { dataDir: o.dataDir } : {}) }),
+    builtin: { ...builtin, backend },
+  };
+}

@@ -1,0 +1,114 @@
+import { createOptimizer } from '../../core/registry.ts';
+import type { FloatBuffer } from '../../core/types.ts';
+import { Adam } from '../../rules/adam.ts';
+import { SGD } from '../../rules/sgd.ts';
+import { cosineAnnealing } from '../../schedules/closed-form.ts';
+import { Switch } from '../../wrappers/switch.ts';
+import type { Stepper } from '../../wrappers/stepper.ts';
+
+/** An optimizer in the race: how to build it at a learning rate, and what it is. */
+export interface Contender {
+  /** The name used on the command line and in results.json. */
+  readonly name: string;
+  readonly label: string;
+  /** `sgd`: plain, momentum and Nesterov SGD; `adaptive`: per-coordinate step sizes; `switch`. */
+  readonly family: 'sgd' | 'adaptive' | 'switch';
+  /** The optimizer's default learning rate (PyTorch's). */
+  readonly defaultLr: number;
+  /** Builds it over the parameters, for a run of `totalSteps` steps. */
+  build(params: FloatBuffer[], lr: number, totalSteps: number): Stepper;
+}
+
+function named(name: string, label: string, family: Contender['family']): Contender {
+  const probe = createOptimizer(name, [new Float64Array(1)]);
+  return {
+    name,
+    label,
+    family,
+    defaultLr: (probe.paramGroups[0] as { lr: number }).lr,
+    build: (params, lr) => createOptimizer(name, params, { lr }),
+  };
+}
+
+/** The fraction of training after which Adam hands over to SGD in `adam-sgd`. */
+export const ADAM_SGD_SWITCH_AT = 0.5;
+
+/**
+ * Adam for the first half of training, then SGD with momentum 0.9 from the learning rate the
+ * SWATS projection estimated during the Adam phase (times 1 − 0.9), decayed to 0 by a cosine
+ * over the remaining steps: "start with Adam, switch to SGD late", with the lr plan SWATS lacks.
+ * If the estimate is unusable (not a positive number), SGD starts at Adam's lr.
+ */
+const adamThenSgd: Contender = {
+  name: 'adam-sgd',
+  label: 'Adam→SGD',
+  family: 'switch',
+  defaultLr: 1e-3,
+  build(params, lr, totalSteps) {
+    const at = Math.max(1, Math.round(totalSteps * ADAM_SGD_SWITCH_AT));
+    return new Switch(new Adam(params, { lr }), new SGD(params, { lr, momentum: 0.9 }), {
+      trigger: { step: at },
+      lr: 'estimate',
+      schedule: cosineAnnealing(Math.max(1, totalSteps - at)),
+    });
+  },
+};
+
+/** Every optimizer the lab can race, in report order. */
+export const CONTENDERS: readonly Contender[] = [
+  named('sgd', 'SGD', 'sgd'),
+  named('momentum', 'Momentum', 'sgd'),
+  named('nesterov', 'Nesterov', 'sgd'),
+  named('adagrad', 'Adagrad', 'adaptive'),
+  named('adadelta', 'Adadelta', 'adaptive'),
+  named('rmsprop', 'RMSprop', 'adaptive'),
+  named('adam', 'Adam', 'adaptive'),
+  named('amsgrad', 'AMSGrad', 'adaptive'),
+  named('adamw', 'AdamW', 'adaptive'),
+  named('adamax', 'Adamax', 'adaptive'),
+  named('nadam', 'NAdam', 'adaptive'),
+  named('radam', 'RAdam', 'adaptive'),
+  adamThenSgd,
+];
+
+/** The default race: the seed's optimizers plus AdamW and NAdam. */
+export const DEFAULT_CONTENDERS = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adagrad',
+  'adadelta',
+  'rmsprop',
+  'adam',
+  'radam',
+  'adam-sgd',
+  'adamw',
+  'nadam',
+];
+
+export function findContender(name: string): Contender {
+  const c = CONTENDERS.find((x) => x.name === name);
+  if (!c) {
+    throw new RangeError(
+      `unknown optimizer "${name}"; known: ${CONTENDERS.map((x) => x.name).join(', ')}`,
+    );
+  }
+  return c;
+}
+
+/**
+ * The learning-rate grid of the sweep: half-decade steps over [1e-4, 3] (Adadelta, whose lr is a
+ * multiplier of a self-scaled step, over [1e-2, 30]). A budget of fewer `points` keeps whole
+ * decades, the upper ones first: 4 points are 1e-3, 1e-2, 0.1, 1 (Adadelta 0.01 to 10), enough
+ * to find the right decade.
+ */
+export function lrGrid(c: Contender, points?: number): number[] {
+  const [lo, hi] = c.name === 'adadelta' ? [-2, 1.5] : [-4, 0.5];
+  const grid: number[] = [];
+  for (let e = lo; e <= hi + 1e-9; e += 0.5) grid.push(Number((10 ** e).toPrecision(2)));
+  if (!points || points >= grid.length) return grid;
+  // Whole decades only, centred in the range, then trimmed to `points`.
+  const decades = grid.filter((_, i) => i % 2 === 0);
+  const skip = Math.max(0, Math.ceil((decades.length - points) / 2));
+  return decades.slice(skip, skip + points);
+}
