@@ -141,7 +141,14 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
     // Still running on the previous surface.
     await waitForStep(page, before.step + 20);
 
+    // A bad window is refused the same way.
     await page.fill('#expr', 'x^2 + 2 y^2');
+    await page.fill('#window', '2,1,0,1');
+    await page.click('#apply-expr');
+    assert.match(await error.innerText(), /window must be four numbers .* got "2,1,0,1"/);
+    assert.equal((await snap(page)).formula, before.formula);
+
+    await page.fill('#window', '-2,2,-2,2');
     await page.click('#apply-expr');
     await error.waitFor({ state: 'hidden' });
     await setRange(page, '#speed', 50);

@@ -14,7 +14,7 @@ import {
   toSlider,
 } from '../web/src/optimizers.ts';
 import { Race } from '../web/src/race.ts';
-import { customSurface, SURFACES } from '../web/src/surface.ts';
+import { customSurface, parseWindow, SURFACES } from '../web/src/surface.ts';
 
 describe('playground optimizers', () => {
   // PyTorch's documented defaults (torch.optim), which the sliders mark.
@@ -137,6 +137,16 @@ describe('playground race', () => {
     assert.ok(Math.hypot(p[0]! - 1, p[1]! - 1) < 1e-2, `ended at ${p[0]}, ${p[1]}`);
   });
 
+  test('a custom surface starts inside its window, off-centre', () => {
+    const s = customSurface('x^2', parseWindow('10, 20, -4, 0'));
+    assert.deepEqual(s.window, [
+      [10, 20],
+      [-4, 0],
+    ]);
+    assert.ok(s.start[0]! > 10 && s.start[0]! < 20 && s.start[1]! > -4 && s.start[1]! < 0);
+    assert.notDeepEqual(s.start, [15, -2]);
+  });
+
   test('a custom surface races with exact gradients: SGD on x² + y² halves x at lr 0.25', () => {
     const s = customSurface('x^2 + y^2');
     const race = new Race(s, [1, -2], [{ name: 'sgd', options: { lr: 0.25 } }], 0, 1);
@@ -151,6 +161,10 @@ describe('playground config in the URL', () => {
     const c: Config = {
       surface: 'custom',
       expr: 'x^2 + 3y^2 - sin(x)/(1 + y^2) # & , | = %',
+      window: [
+        [-1, 2.5],
+        [-0.5, 4],
+      ],
       start: [0.25, -1.5],
       racers: [
         { name: 'adamw', options: { ...defaultsOf('adamw'), lr: 0.03, weightDecay: 0.1 } },
@@ -178,6 +192,8 @@ describe('playground config in the URL', () => {
     ['speed=0', /speed must be an integer in \[1, 50\], got 0/],
     ['noise=-1', /noise must be in \[0, 100\], got -1/],
     ['seed=1.5', /seed must be an integer/],
+    ['win=1,0,0,1', /win: window must be four numbers xmin,xmax,ymin,ymax with xmin < xmax/],
+    ['win=0,1,0', /got "0,1,0"/],
   ];
   for (const [hash, message] of bad) {
     test(`#${hash} is reported and the rest still opens`, () => {

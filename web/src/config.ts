@@ -1,6 +1,12 @@
 import { NAMES, hyperSpecs, defaultsOf } from './optimizers.ts';
 import type { RacerSpec } from './race.ts';
-import { builtinSurface } from './surface.ts';
+import {
+  builtinSurface,
+  CUSTOM_WINDOW,
+  formatWindow,
+  parseWindow,
+  type Window,
+} from './surface.ts';
 
 /** Everything that defines a race; it round-trips through the URL's hash. */
 export interface Config {
@@ -8,6 +14,8 @@ export interface Config {
   surface: string;
   /** The custom expression (kept even while a built-in surface is shown). */
   expr: string;
+  /** The custom expression's plot window. */
+  window: Window;
   /** The starting point, or null for the surface's default. */
   start: [number, number] | null;
   racers: RacerSpec[];
@@ -27,6 +35,7 @@ export function defaultConfig(): Config {
   return {
     surface: 'rosenbrock',
     expr: 'x^2 + 3 y^2 + sin(3x) sin(2y)',
+    window: CUSTOM_WINDOW,
     start: null,
     racers: [
       { name: 'momentum', options: { ...defaultsOf('momentum'), lr: 1e-3 } },
@@ -49,7 +58,10 @@ const enc = (s: string) =>
 /** The hash for a config: `#f=rosenbrock&start=-1.2,1&o=adam,lr=0.05,betas.0=0.9|sgd,lr=0.001&…`. */
 export function encodeConfig(c: Config): string {
   const parts = [`f=${enc(c.surface)}`];
-  if (c.surface === 'custom' || c.expr !== defaultConfig().expr) parts.push(`expr=${enc(c.expr)}`);
+  const d = defaultConfig();
+  if (c.surface === 'custom' || c.expr !== d.expr) parts.push(`expr=${enc(c.expr)}`);
+  const win = formatWindow(c.window);
+  if (win !== formatWindow(d.window)) parts.push(`win=${win}`);
   if (c.start) parts.push(`start=${c.start.map((v) => Number(v.toPrecision(6))).join(',')}`);
   const o = c.racers.map((r) =>
     [r.name, ...Object.entries(r.options).map(([k, v]) => `${k}=${v}`)].join(','),
@@ -84,6 +96,14 @@ export function decodeConfig(hash: string): { config: Config; problems: string[]
   }
   const expr = q.get('expr');
   if (expr !== null) c.expr = expr;
+  const win = q.get('win');
+  if (win !== null) {
+    try {
+      c.window = parseWindow(win);
+    } catch (e) {
+      problems.push(`win: ${(e as Error).message}`);
+    }
+  }
   const start = q.get('start');
   if (start !== null) {
     const xy = start.split(',').map((s, i) => num(s, `start[${i}]`, problems));

@@ -4,7 +4,14 @@ import { sampleField } from './draw/field.ts';
 import { drawPlot } from './draw/plot.ts';
 import { defaultsOf, NAMES } from './optimizers.ts';
 import { Race } from './race.ts';
-import { builtinSurface, customSurface, SURFACES, type Surface } from './surface.ts';
+import {
+  builtinSurface,
+  customSurface,
+  formatWindow,
+  parseWindow,
+  SURFACES,
+  type Surface,
+} from './surface.ts';
 import { installDebugHandle } from './debug.ts';
 import { el, fmt } from './ui/dom.ts';
 import { RacerPanel } from './ui/racer-panel.ts';
@@ -15,6 +22,7 @@ const ui = {
   surface: $<HTMLSelectElement>('surface'),
   custom: $<HTMLFormElement>('custom'),
   expr: $<HTMLInputElement>('expr'),
+  window: $<HTMLInputElement>('window'),
   exprError: $<HTMLParagraphElement>('expr-error'),
   play: $<HTMLButtonElement>('play'),
   step: $<HTMLButtonElement>('step'),
@@ -65,7 +73,7 @@ function showProblems(problems: string[]): void {
 function resolveSurface(c: Config): Surface {
   if (c.surface !== 'custom') return builtinSurface(c.surface)!;
   try {
-    const s = customSurface(c.expr);
+    const s = customSurface(c.expr, c.window);
     setExprError('');
     return s;
   } catch (e) {
@@ -93,6 +101,7 @@ function apply(redrawField: boolean): void {
   ui.surface.value = c.surface;
   ui.custom.hidden = c.surface !== 'custom';
   if (ui.expr !== document.activeElement) ui.expr.value = c.expr;
+  if (ui.window !== document.activeElement) ui.window.value = formatWindow(c.window);
   ui.speed.value = String(c.speed);
   ui.speedOut.textContent = `${c.speed}/frame`;
   ui.noise.value = String(sliderFromNoise(c.noise));
@@ -188,14 +197,17 @@ function setup(): void {
   });
   ui.custom.addEventListener('submit', (e) => {
     e.preventDefault();
+    let win;
     try {
-      customSurface(ui.expr.value);
+      win = parseWindow(ui.window.value);
+      customSurface(ui.expr.value, win);
     } catch (err) {
       // A bad expression changes nothing else: the race on screen goes on.
       setExprError((err as Error).message);
       return;
     }
     app.config.expr = ui.expr.value;
+    app.config.window = win;
     app.config.surface = 'custom';
     app.config.start = null;
     apply(true);

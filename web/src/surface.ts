@@ -58,6 +58,27 @@ export function customSurface(expr: string, window: Window = CUSTOM_WINDOW): Sur
   };
 }
 
+/**
+ * Reads a window written as `xmin,xmax,ymin,ymax`; throws a RangeError naming what is wrong.
+ */
+export function parseWindow(text: string): Window {
+  const v = text.split(',').map((t) => (t.trim() === '' ? NaN : Number(t)));
+  if (v.length !== 4 || !v.every(Number.isFinite) || !(v[0]! < v[1]!) || !(v[2]! < v[3]!)) {
+    throw new RangeError(
+      `window must be four numbers xmin,xmax,ymin,ymax with xmin < xmax and ymin < ymax, got "${text}"`,
+    );
+  }
+  return [
+    [v[0]!, v[1]!],
+    [v[2]!, v[3]!],
+  ];
+}
+
+/** The window as `xmin,xmax,ymin,ymax`. */
+export function formatWindow(w: Window): string {
+  return [w[0][0], w[0][1], w[1][0], w[1][1]].join(',');
+}
+
 /** A built-in surface by name, or undefined. */
 export function builtinSurface(name: string): Surface | undefined {
   return SURFACES.find((s) => s.name === name);
