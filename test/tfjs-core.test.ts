@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createOptimizer } from '../src/index.ts';
-import { tfOptimizer, tfOptimizerNames, type UpdatePath } from '../src/tfjs/index.ts';
+import { Accumulate, createOptimizer, Lookahead, StepLR, type Stepper } from '../src/index.ts';
+import {
+  tfOptimizer,
+  tfOptimizerNames,
+  type StepperFactory,
+  type UpdatePath,
+} from '../src/tfjs/index.ts';
 import { SWATS } from '../src/wrappers/swats.ts';
 import { randomArray, seeded, tf, useBackend } from './tfjs-setup.ts';
 
@@ -24,8 +29,39 @@ const OPTIONS: Record<string, Record<string, unknown>> = {
 const SHAPES = [[3, 4], [5], [2, 2, 2]];
 const STEPS = 12;
 
+/** Wrappers built by factories; each returns the stepper and a step hook (a scheduler). */
+const FACTORIES: Record<string, (params: Float32Array[]) => { opt: Stepper; after: () => void }> = {
+  'accumulate(adam), 3 gradients per update': (params) => ({
+    opt: new Accumulate(createOptimizer('adam', params, { lr: 0.01 }), { steps: 3 }),
+    after: () => {},
+  }),
+  'lookahead(nadam) + StepLR': (params) => {
+    const opt = new Lookahead(createOptimizer('nadam', params, { lr: 0.01 }), { k: 4 });
+    const sched = new StepLR(opt, { stepSize: 5, gamma: 0.5 });
+    return { opt, after: () => sched.step() };
+  },
+};
+
 function reference(name: string, params: Float32Array[], options: Record<string, unknown>) {
-  return name === 'swats' ? new SWATS(params, options) : createOptimizer(name, params, options);
+  const factory = FACTORIES[name];
+  if (factory) return factory(params);
+  const opt =
+    name === 'swats' ? new SWATS(params, options) : createOptimizer(name, params, options);
+  return { opt, after: () => {} };
+}
+
+/** The tfjs side of `reference`: a name, or a factory building the same wrapper. */
+function adapter(name: string, options: Record<string, unknown>) {
+  const factory = FACTORIES[name];
+  if (!factory) return tfOptimizer(name, options);
+  const wrap: StepperFactory = (params) => {
+    const { opt, after } = factory(params);
+    return {
+      optimizer: opt,
+      schedulers: [{ step: after, stateDict: () => null, loadStateDict() {} }],
+    };
+  };
+  return tfOptimizer(wrap);
 }
 
 const CASES: ['cpu' | 'wasm', UpdatePath, string][] = [
@@ -37,10 +73,10 @@ const CASES: ['cpu' | 'wasm', UpdatePath, string][] = [
 // Same kernel, same float32 inputs, same float32 stores: the weights must match bit for bit.
 for (const [backend, path, taken] of CASES) {
   describe(`tfOptimizer agrees exactly with the core (${backend}, ${taken})`, () => {
-    for (const name of tfOptimizerNames()) {
+    for (const name of [...tfOptimizerNames(), ...Object.keys(FACTORIES)]) {
       test(name, async () => {
         await useBackend(backend);
-        const options = OPTIONS[name] as Record<string, unknown>;
+        const options = OPTIONS[name] ?? {};
         const rand = seeded(7);
         const init = SHAPES.map((s) =>
           randomArray(
@@ -51,7 +87,7 @@ for (const [backend, path, taken] of CASES) {
         const vars = init.map((a, i) => tf.variable(tf.tensor(a.slice(), SHAPES[i]), true));
         const ref = init.map((a) => a.slice());
         const core = reference(name, ref, options);
-        const opt = tfOptimizer(name, options);
+        const opt = adapter(name, options);
         opt.updatePath = path;
         const before = tf.memory().numTensors;
         for (let step = 0; step < STEPS; step++) {
@@ -63,7 +99,8 @@ for (const [backend, path, taken] of CASES) {
           opt.applyGradients(
             vars.flatMap((v, i) => (tensors[i] ? [{ name: v.name, tensor: tensors[i] }] : [])),
           );
-          core.step(grads);
+          core.opt.step(grads);
+          core.after();
           tf.dispose(tensors.filter((t) => t !== null));
           vars.forEach((v, i) =>
             assert.deepEqual(v.dataSync(), ref[i], `${name} step ${step} variable ${i}`),
