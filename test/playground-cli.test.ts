@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { PROJECT_ROOT, serveStatic } from '../src/cli/playground.ts';
 
@@ -58,6 +59,39 @@ describe('descent playground (command)', { timeout: 60_000 }, () => {
     } finally {
       child.kill();
     }
+  });
+
+  test('without Vite installed the error says what to do', async () => {
+    // A module hook that makes `vite` unresolvable, as in an install without devDependencies.
+    const dir = mkdtempSync(join(tmpdir(), 'descent-pg-novite-'));
+    writeFileSync(
+      join(dir, 'hook.mjs'),
+      `export async function resolve(spec, ctx, next) {
+        if (spec === 'vite') {
+          const e = new Error("Cannot find package 'vite'");
+          e.code = 'ERR_MODULE_NOT_FOUND';
+          throw e;
+        }
+        return next(spec, ctx);
+      }`,
+    );
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});`,
+    );
+    const child = spawn(
+      process.execPath,
+      ['--import', join(dir, 'register.mjs'), '--import', 'tsx', MAIN, 'playground', '--port', '0'],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((ok) => child.on('exit', ok));
+    assert.equal(code, 1);
+    assert.match(
+      err,
+      /descent playground builds the page with Vite, a devDependency that is not installed \(Cannot find package 'vite'\): run `npm ci` in the descent project/,
+    );
   });
 
   test('--no-build on a folder without a build says so', async () => {
