@@ -99,6 +99,21 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
     assert.match(await page.locator('#stepcount').innerText(), new RegExp(`step ${s.step}`));
     await page.screenshot({ path: join(ARTIFACTS, 'playground-1280x800.png') });
 
+    // The debug handle is read-only: it cannot be replaced, and its snapshots are copies.
+    const untouched = await page.evaluate(() => {
+      const handle = window.__descentPlayground!;
+      try {
+        (window as { __descentPlayground?: unknown }).__descentPlayground = null;
+      } catch {
+        // Strict-mode pages throw here; either way the handle must survive.
+      }
+      handle.snapshot().racers[0]!.position[0] = 99;
+      return (
+        window.__descentPlayground === handle && handle.snapshot().racers[0]!.position[0] !== 99
+      );
+    });
+    assert.equal(untouched, true);
+
     // Paused: nothing moves; Step moves by one; Reset goes back to the start.
     await page.waitForTimeout(200);
     assert.equal((await snap(page)).step, s.step);
