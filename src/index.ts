@@ -103,3 +103,6 @@ export {
 } from './wrappers/switch.ts';
 export { SWATS, type SWATSOptions } from './wrappers/swats.ts';
 export { swatsStep, type SwatsState } from './wrappers/swats-criterion.ts';
+export { Arena, createArena, createArenaSync, type ArenaOptions } from './kernels/arena.ts';
+export { fastPathsEnabled, setFastPaths } from './kernels/dispatch.ts';
+export { hasWasmSimd } from './kernels/module.ts';

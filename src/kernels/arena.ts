@@ -1,6 +1,6 @@
 import type { FloatBuffer } from '../core/types.ts';
 import { BlockAllocator } from './allocator.ts';
-import { KERNEL_FLAGS, KERNEL_NAMES, slotOf } from './ids.ts';
+import { exportNames } from './ids.ts';
 import { compileKernels, kernelModulesSync, type KernelModules } from './module.ts';
 
 /** A kernel export: byte offsets of the buffers, the length, then float64 scalars. */
@@ -104,14 +104,8 @@ export class Arena {
     this.blocks = new BlockAllocator(RESERVED, memory.buffer.byteLength);
     this.finalizer = new FinalizationRegistry((start) => this.release(start));
     const exports = instance.exports as Record<string, KernelFn>;
-    KERNEL_NAMES.forEach((name, k) => {
-      for (const f64 of [false, true]) {
-        for (let bits = 0; bits < 1 << (KERNEL_FLAGS[k] as number); bits++) {
-          this.fns[slotOf(k, f64, bits)] = exports[
-            `${name}_${f64 ? 'f64' : 'f32'}_${bits}`
-          ] as KernelFn;
-        }
-      }
+    exportNames().forEach((name, slot) => {
+      if (name) this.fns[slot] = exports[name] as KernelFn;
     });
     arenas.set(this.buffer, this);
   }

@@ -39,3 +39,16 @@ export const VARIANTS = 16;
 export function slotOf(kernel: number, f64: boolean, bits: number): number {
   return (kernel * 2 + (f64 ? 1 : 0)) * VARIANTS + bits;
 }
+
+/** The export name of every slot (`undefined` for unused slots). */
+export function exportNames(): string[] {
+  const names: string[] = [];
+  KERNEL_NAMES.forEach((name, k) => {
+    for (const f64 of [false, true]) {
+      for (let bits = 0; bits < 1 << (KERNEL_FLAGS[k] as number); bits++) {
+        names[slotOf(k, f64, bits)] = `${name}_${f64 ? 'f64' : 'f32'}_${bits}`;
+      }
+    }
+  });
+  return names;
+}

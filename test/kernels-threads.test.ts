@@ -1,0 +1,64 @@
+/** Steps split across worker threads over a shared arena equal the plain kernels bit for bit. */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Adam, RMSprop, SGD, type FloatBuffer, type Optimizer } from '../src/index.ts';
+import type { Arena } from '../src/kernels/arena.ts';
+import { fastPathCounts, setFastPaths } from '../src/kernels/dispatch.ts';
+import { createThreadedArena, stopThreads } from '../src/threads/node.ts';
+
+let arena: Arena;
+before(async () => {
+  arena = await createThreadedArena({ bytes: 16 << 20, helpers: 1, threshold: 0 });
+});
+after(() => stopThreads(arena));
+
+function fill(p: FloatBuffer, k: number): void {
+  for (let i = 0; i < p.length; i++) p[i] = Math.sin(i * k + 1);
+}
+
+const makers: [string, (p: FloatBuffer[]) => Optimizer<never>][] = [
+  ['Adam amsgrad wd', (p) => new Adam(p, { amsgrad: true, weightDecay: 0.1 }) as Optimizer<never>],
+  [
+    'RMSprop centered momentum',
+    (p) => new RMSprop(p, { centered: true, momentum: 0.9 }) as Optimizer<never>,
+  ],
+  [
+    'SGD nesterov',
+    (p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }) as Optimizer<never>,
+  ],
+];
+
+for (const [name, make] of makers) {
+  test(`${name}: threaded float64 steps equal the plain loop, odd length`, () => {
+    const n = 10007;
+    const ref = new Float64Array(n);
+    const p = arena.float64(n);
+    fill(ref, 1);
+    fill(p, 1);
+    const g = arena.float64(n);
+    const optRef = make([ref]);
+    const opt = make([p]);
+    for (let s = 0; s < 5; s++) {
+      fill(g, s + 2);
+      setFastPaths(false);
+      optRef.step([g.slice()]);
+      setFastPaths(true);
+      const calls = fastPathCounts.threaded;
+      opt.step([g]);
+      assert.equal(fastPathCounts.threaded, calls + 1, 'the step was split across threads');
+    }
+    for (let i = 0; i < n; i++)
+      if (!Object.is(p[i], ref[i])) assert.fail(`element ${i}: ${p[i]} vs ${ref[i]}`);
+  });
+}
+
+test('createThreadedArena checks its options', async () => {
+  await assert.rejects(
+    createThreadedArena({ bytes: 1 << 16, helpers: 0 }),
+    /helpers must be an integer in \[1, 64\], got 0/,
+  );
+  await assert.rejects(
+    createThreadedArena({ bytes: 1 << 16, threshold: -1 }),
+    /threshold must be a number >= 0, got -1/,
+  );
+});
