@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { rosenbrock } from '../src/lab/browser.ts';
+import { SPEEDS } from '../web/src/config.ts';
 import { ARTIFACTS, snapshotScript, startHarness, type Harness } from './playground-browser.ts';
 
 const dist = (p: readonly number[], q: readonly number[]) =>
@@ -66,7 +67,7 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
     const lr = page.locator('.racer[data-name=adam] input.num[data-key=lr]');
     await lr.fill('0.05');
     await lr.press('Tab');
-    await setRange(page, '#speed', 50);
+    await setRange(page, '#speed', SPEEDS.indexOf(50));
     await page.click('#play');
     await waitForStep(page, 1000);
     await page.click('#play'); // pause
@@ -166,7 +167,7 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
     await page.fill('#window', '-2,2,-2,2');
     await page.click('#apply-expr');
     await error.waitFor({ state: 'hidden' });
-    await setRange(page, '#speed', 50);
+    await setRange(page, '#speed', SPEEDS.indexOf(50));
     await waitForStep(page, 300);
     const s = await snap(page);
     assert.equal(s.formula, 'x^2 + 2 y^2');

@@ -172,7 +172,7 @@ describe('playground config in the URL', () => {
       ],
       noise: 0.3,
       seed: 42,
-      speed: 12,
+      speed: 0.25,
     };
     const back = decodeConfig(encodeConfig(c));
     assert.deepEqual(back.problems, []);
@@ -189,7 +189,7 @@ describe('playground config in the URL', () => {
     ['o=lbfgs', /o: unknown optimizer "lbfgs"/],
     ['o=adam,rho=0.5', /o: adam has no slider "rho"/],
     ['start=1', /start: expected "x,y"/],
-    ['speed=0', /speed must be an integer in \[1, 50\], got 0/],
+    ['speed=3', /speed must be one of 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, got 3/],
     ['noise=-1', /noise must be in \[0, 100\], got -1/],
     ['seed=1.5', /seed must be an integer/],
     ['win=1,0,0,1', /win: window must be four numbers xmin,xmax,ymin,ymax with xmin < xmax/],

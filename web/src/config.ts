@@ -23,11 +23,12 @@ export interface Config {
   noise: number;
   /** Seed of the noise. */
   seed: number;
-  /** Steps per animation frame. */
+  /** Steps per animation frame, one of {@link SPEEDS} (below 1: slow motion). */
   speed: number;
 }
 
-export const SPEED_MAX = 50;
+/** The speed slider's stops, in steps per frame. */
+export const SPEEDS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50];
 export const NOISE_MAX = 100;
 
 /** The page's opening race: heavy-ball momentum against Adam, both with lively learning rates. */
@@ -145,8 +146,8 @@ export function decodeConfig(hash: string): { config: Config; problems: string[]
   }
   const speed = num(q.get('speed'), 'speed', problems);
   if (speed !== undefined) {
-    if (Number.isInteger(speed) && speed >= 1 && speed <= SPEED_MAX) c.speed = speed;
-    else problems.push(`speed must be an integer in [1, ${SPEED_MAX}], got ${speed}`);
+    if (SPEEDS.includes(speed)) c.speed = speed;
+    else problems.push(`speed must be one of ${SPEEDS.join(', ')}, got ${speed}`);
   }
   return { config: c, problems };
 }

@@ -1,4 +1,4 @@
-import { decodeConfig, encodeConfig, NOISE_MAX, type Config } from './config.ts';
+import { decodeConfig, encodeConfig, NOISE_MAX, SPEEDS, type Config } from './config.ts';
 import { drawField, drawRace, COLORS, Viewport } from './draw/map.ts';
 import { sampleField } from './draw/field.ts';
 import { drawPlot } from './draw/plot.ts';
@@ -60,7 +60,10 @@ const app = {
   plotPoints: 0,
   pathVertices: 0,
   dirty: true,
+  stepBudget: 0,
 };
+
+const speedText = (s: number) => (s >= 1 ? `${s}/frame` : `1/${1 / s} frames`);
 
 function showProblems(problems: string[]): void {
   ui.problems.hidden = problems.length === 0;
@@ -102,8 +105,8 @@ function apply(redrawField: boolean): void {
   ui.custom.hidden = c.surface !== 'custom';
   if (ui.expr !== document.activeElement) ui.expr.value = c.expr;
   if (ui.window !== document.activeElement) ui.window.value = formatWindow(c.window);
-  ui.speed.value = String(c.speed);
-  ui.speedOut.textContent = `${c.speed}/frame`;
+  ui.speed.value = String(SPEEDS.indexOf(c.speed));
+  ui.speedOut.textContent = speedText(c.speed);
   ui.noise.value = String(sliderFromNoise(c.noise));
   ui.noiseOut.textContent = c.noise === 0 ? 'off' : String(c.noise);
   ui.formula.textContent = `${surface.title}: ${surface.formula}`;
@@ -172,7 +175,11 @@ function paint(): void {
 
 function frame(): void {
   if (app.playing) {
-    app.race.advance(app.config.speed);
+    // Fractional speeds accumulate: 0.25 steps per frame is one step every fourth frame.
+    app.stepBudget += app.config.speed;
+    const n = Math.floor(app.stepBudget);
+    app.stepBudget -= n;
+    app.race.advance(n);
     if (!app.race.live) app.playing = false;
     app.dirty = true;
   }
@@ -227,8 +234,8 @@ function setup(): void {
     app.dirty = true;
   });
   ui.speed.addEventListener('input', () => {
-    app.config.speed = Number(ui.speed.value);
-    ui.speedOut.textContent = `${app.config.speed}/frame`;
+    app.config.speed = SPEEDS[Number(ui.speed.value)]!;
+    ui.speedOut.textContent = speedText(app.config.speed);
     history.replaceState(null, '', encodeConfig(app.config));
   });
   ui.noise.addEventListener('input', () => {
