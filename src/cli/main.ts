@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { compareCommand } from './compare.ts';
 import { playgroundCommand } from './playground.ts';
 import { replayCommand } from './replay.ts';
 import { trainCommand } from './train.ts';
@@ -10,6 +11,7 @@ const program = new Command('descent')
   .showHelpAfterError()
   .exitOverride();
 
+program.addCommand(compareCommand());
 program.addCommand(replayCommand());
 program.addCommand(trainCommand());
 program.addCommand(playgroundCommand());

@@ -53,6 +53,10 @@ export const FULL_EXTRA = ['fashion-mlp'];
 export interface BuiltinOptions {
   backend?: TfBackend;
   dataDir?: string;
+  /** Overrides the budget's epochs (a test function's epoch is one step). */
+  epochs?: number;
+  /** Overrides the budget's batch size (data sets only). */
+  batchSize?: BatchSize;
 }
 
 /** A built-in problem of the lab (see `descent train --help` for the list), sized for a budget. */
@@ -66,7 +70,7 @@ export function builtinRaceProblem(
   if (fn) {
     const escape = !Number.isFinite(fn.minValue);
     const plan = (PLANS[escape ? 'saddle' : 'function'] as Record<Budget, Plan>)[budget];
-    return functionProblem(fn, { steps: plan.epochs, builtin });
+    return functionProblem(fn, { steps: o.epochs ?? plan.epochs, builtin });
   }
   const problem = findProblem(name);
   const plan = PLANS[name]?.[budget] ?? {
@@ -79,8 +83,8 @@ export function builtinRaceProblem(
     name,
     description: problem.description,
     kind: 'dataset',
-    epochs: plan.epochs,
-    batchSize: plan.batchSize,
+    epochs: o.epochs ?? plan.epochs,
+    batchSize: o.batchSize ?? plan.batchSize,
     objective: 'loss',
     ...(plan.gridPoints ? { gridPoints: plan.gridPoints } : {}),
     create: (seed) =>

@@ -27,6 +27,12 @@ export interface RaceProblem {
   readonly fn?: TestFunction;
   /** Points of the learning-rate grid (undefined: the whole grid). */
   readonly gridPoints?: number;
+  /**
+   * The largest learning rate of the sweep. Saddles cap it at 0.1: above 0.5 plain SGD diverges
+   * along the descending direction of x² − y², and a race won by a first giant step says nothing
+   * about leaving a saddle. (Adadelta, whose lr multiplies a self-scaled step, is not capped.)
+   */
+  readonly maxLr?: number;
   /** Builds the model for one run. */
   create(seed: number): Promise<Model>;
   /** For built-in problems: what a worker thread needs to build it again. */
@@ -38,6 +44,8 @@ export interface BuiltinRef {
   readonly budget: Budget;
   readonly backend?: TfBackend;
   readonly dataDir?: string;
+  readonly epochs?: number;
+  readonly batchSize?: BatchSize;
 }
 
 /** A saddle run has escaped once its loss is below this (it starts near 1). */
@@ -62,13 +70,16 @@ export function functionProblem(
   fn: TestFunction,
   options: { steps: number; objective?: 'loss' | 'escape'; builtin?: BuiltinRef },
 ): RaceProblem {
+  const escape =
+    (options.objective ?? (Number.isFinite(fn.minValue) ? 'loss' : 'escape')) === 'escape';
   return {
     name: fn.name,
     description: `${fn.title}: ${fn.formula}`,
     kind: 'function',
     epochs: options.steps,
     batchSize: 'full',
-    objective: options.objective ?? (Number.isFinite(fn.minValue) ? 'loss' : 'escape'),
+    objective: escape ? 'escape' : 'loss',
+    ...(escape ? { maxLr: 0.1 } : {}),
     fn,
     create: async (seed) => functionModel(fn, { start: seededStart(fn, seed) }),
     ...(options.builtin ? { builtin: options.builtin } : {}),

@@ -174,7 +174,9 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
   const sweepJobs: Job[] = [];
   problems.forEach((p, pi) => {
     for (const c of contenders) {
-      const grid = options.lr !== undefined ? [options.lr] : lrGrid(c, p.gridPoints);
+      const cap = c.name === 'adadelta' ? Infinity : (p.maxLr ?? Infinity);
+      const grid =
+        options.lr !== undefined ? [options.lr] : lrGrid(c, p.gridPoints).filter((lr) => lr <= cap);
       for (const lr of grid) sweepJobs.push({ problem: pi, optimizer: c.name, lr, seed: 0 });
     }
   });
@@ -248,8 +250,9 @@ function summariseProblem(
       }));
     const reference = referenceScore(p, tunedRuns.flat());
     const good = goodLrs(sweep as SweepPoint[], reference);
-    const tuned = tunedRuns[ci]!;
-    const defaults = runsAt(c, c.defaultLr);
+    // Trajectories are drawn for seed 0 at the tuned lr only; the other runs drop theirs.
+    const tuned = tunedRuns[ci]!.map((r, i) => (i === 0 ? r : { ...r, trajectory: null }));
+    const defaults = runsAt(c, c.defaultLr).map((r) => ({ ...r, trajectory: null }));
     return {
       name: c.name,
       label: c.label,

@@ -4,7 +4,7 @@ import type { Contender } from './contenders.ts';
 import { ESCAPE_LOSS, type RaceProblem } from './problems.ts';
 
 /** At most this many points per recorded curve (curves are bucketed, keeping each bucket's min). */
-export const CURVE_POINTS = 200;
+export const CURVE_POINTS = 120;
 
 /** What one run (problem, optimizer, lr, seed) produced: everything the report needs. */
 export interface RunRecord {

@@ -11,13 +11,16 @@ export interface SweepPoint {
 /**
  * The expected best score of k learning rates drawn uniformly (with replacement) from the sweep,
  * for k = 1..n: with sorted scores s₁ <= ... <= sₙ, `P(best = sᵢ) = ((n−i+1)/n)ᵏ − ((n−i)/n)ᵏ`.
- * `worst` replaces an infinite score (a diverged run counts as no progress at all).
+ * Scores are capped at `worst` (the untrained loss): a diverged run counts as no progress.
  */
 export function expectedBestOfK(
   scores: readonly number[],
   worst: number,
 ): { trials: number; score: number }[] {
-  const s = scores.map((x) => (Number.isFinite(x) ? x : worst)).sort((a, b) => a - b);
+  // A run that ends worse than untrained (or diverges) counts as no progress at all.
+  const s = scores
+    .map((x) => (Number.isFinite(x) ? Math.min(x, worst) : worst))
+    .sort((a, b) => a - b);
   const n = s.length;
   const out: { trials: number; score: number }[] = [];
   for (let k = 1; k <= n; k++) {

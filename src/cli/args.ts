@@ -1,0 +1,44 @@
+import { InvalidArgumentError } from 'commander';
+import type { BatchSize } from '../lab/sampler.ts';
+
+/** Commander argument parsers that reject bad values with a message naming the allowed range. */
+
+export function positiveNumber(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x <= 0) {
+    throw new InvalidArgumentError('must be a finite number > 0.');
+  }
+  return x;
+}
+
+export function positiveInt(value: string): number {
+  const x = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(x) || x < 1) {
+    throw new InvalidArgumentError('must be an integer >= 1.');
+  }
+  return x;
+}
+
+export function batchSize(value: string): BatchSize {
+  if (value === 'full') return 'full';
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw new InvalidArgumentError("must be 'full' or an integer >= 1.");
+  }
+  return Number(value);
+}
+
+/** A comma-separated list of names, each one of `known`. */
+export function nameList(known: readonly string[]): (value: string) => string[] {
+  return (value) => {
+    const names = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (names.length === 0) throw new InvalidArgumentError('must name at least one.');
+    const unknown = names.filter((n) => !known.includes(n));
+    if (unknown.length > 0) {
+      throw new InvalidArgumentError(`unknown: ${unknown.join(', ')}; known: ${known.join(', ')}.`);
+    }
+    return names;
+  };
+}

@@ -1,0 +1,34 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClaimResult } from '../claims.ts';
+import type { CompareResults } from '../race.ts';
+import { renderReport, type ReportInfo } from './html.ts';
+
+/** What `results.json` holds: the race's numbers and the claims' verdicts. */
+export type ResultsFile = CompareResults & { claims: ClaimResult[] };
+
+/**
+ * The results as JSON: numbers to six significant digits, non-finite ones as strings
+ * ("Infinity", "NaN"), which JSON cannot hold.
+ */
+export function resultsJson(results: ResultsFile): string {
+  // Six significant digits: far below any difference the report draws, and a third of the size.
+  const replacer = (_: string, v: unknown) =>
+    typeof v !== 'number' ? v : Number.isFinite(v) ? Number(v.toPrecision(6)) : String(v);
+  return JSON.stringify(results, replacer);
+}
+
+/** Writes `DIR/index.html` and `DIR/results.json`; returns their paths. */
+export async function writeReport(
+  dir: string,
+  results: CompareResults,
+  claims: ClaimResult[],
+  info: ReportInfo,
+): Promise<{ html: string; json: string }> {
+  await mkdir(dir, { recursive: true });
+  const html = join(dir, 'index.html');
+  const json = join(dir, 'results.json');
+  await writeFile(json, resultsJson({ ...results, claims }));
+  await writeFile(html, renderReport(results, claims, info));
+  return { html, json };
+}
