@@ -56,6 +56,26 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
   test('1280x800: Rosenbrock, momentum and Adam race toward (1, 1); the URL replays the race', async () => {
     const page = await h.browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = await open(h, page);
+    // The map, the plot and the transport controls all fit the 1280x800 screen, side by side.
+    // (No named functions inside evaluate: tsx would wrap them in a helper the page lacks.)
+    const [map, plot, play] = await page.evaluate(() =>
+      ['overlay', 'plot', 'play'].map(
+        (id) => document.getElementById(id)!.getBoundingClientRect().toJSON() as DOMRect,
+      ),
+    );
+    const layout = {
+      scrollWidth: await page.evaluate(() => document.documentElement.scrollWidth),
+      map: map!,
+      plot: plot!,
+      play: play!,
+    };
+    assert.ok(layout.scrollWidth <= 1280, `page is ${layout.scrollWidth}px wide`);
+    assert.ok(
+      layout.map.bottom <= 800 && layout.map.width > 500,
+      `map ${JSON.stringify(layout.map)}`,
+    );
+    assert.ok(layout.plot.left >= layout.map.right && layout.plot.bottom <= 800);
+    assert.ok(layout.play.bottom <= layout.map.top);
     await page.selectOption('#surface', 'beale');
     await page.selectOption('#surface', 'rosenbrock');
     const remove = page.locator('.racer .remove');
