@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './bench.ts';
 import { compareCommand } from './compare.ts';
 import { playgroundCommand } from './playground.ts';
 import { replayCommand } from './replay.ts';
@@ -15,6 +16,7 @@ program.addCommand(compareCommand());
 program.addCommand(replayCommand());
 program.addCommand(trainCommand());
 program.addCommand(playgroundCommand());
+program.addCommand(benchCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,62 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchRow, SpeedReport } from './speed.ts';
+
+const PATHS = ['fast', 'threaded', 'copy', 'plain', 'tfjs-wasm', 'tfjs-cpu'] as const;
+
+/**
+ * A Markdown table per size: one line per optimizer, ms/step and ratio to the limit per path;
+ * GB/s and Mparam/s of the fast path (all figures are in the JSON).
+ */
+export function formatReport(r: SpeedReport): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(
+    `machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, load ${m.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
+  );
+  for (const n of r.sizes) {
+    const at = r.rows.filter((x) => x.size === n);
+    const cell = (x: BenchRow | undefined) =>
+      x ? `${x.ms.toFixed(2)} (${x.ratio.toFixed(2)})` : '-';
+    out.push('');
+    out.push(`### ${n} float32 parameters: ms/step (ratio to the limit)`);
+    out.push('');
+    out.push(`| optimizer | GB/s fast | Mparam/s fast | ${PATHS.join(' | ')} |`);
+    out.push(`|---|---|---|${PATHS.map(() => '---').join('|')}|`);
+    for (const name of [...new Set(at.map((x) => x.optimizer))]) {
+      const rows = at.filter((x) => x.optimizer === name);
+      const get = (p: string) => rows.find((x) => x.path === p);
+      const fast = get('fast') ?? get('limit');
+      out.push(
+        `| ${name} | ${fast ? fast.gbPerS.toFixed(1) : '-'} | ${fast ? fast.mparamsPerS.toFixed(0) : '-'} | ${
+          name.startsWith('limit')
+            ? `${cell(get('limit'))} | ${cell(get('threaded'))} | - | - | - | -`
+            : PATHS.map((p) => cell(get(p))).join(' | ')
+        } |`,
+      );
+    }
+    const copy = r.copyGbPerS[n];
+    if (copy)
+      out.push(
+        `\n\`TypedArray.set\` copy of the same size: ${copy.toFixed(1)} GB/s (read + write).`,
+      );
+  }
+  for (const h of r.heap) {
+    const first = h.heapUsed[0] as number;
+    const last = h.heapUsed[h.heapUsed.length - 1] as number;
+    const max = Math.max(...h.heapUsed);
+    out.push(
+      `heap, Adam ${h.path}, ${h.size} params, ${h.steps} steps: ${(first / 1e6).toFixed(2)} MB at the start, ${(last / 1e6).toFixed(2)} MB at the end, ${(max / 1e6).toFixed(2)} MB at most`,
+    );
+  }
+  for (const note of r.notes) out.push(`note: ${note}`);
+  return out.join('\n');
+}
+
+/** Writes the report as JSON into `dir` (created); returns the file's path. */
+export function saveReport(r: SpeedReport, dir: string, name = 'speed.json'): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
+  return file;
+}

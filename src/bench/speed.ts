@@ -1,0 +1,415 @@
+/**
+ * The optimizer-step benchmark (`npm run bench`, `descent bench`): for each size, every descent
+ * optimizer on its fast path (wasm SIMD in place in an arena, one thread), threaded (the same,
+ * split across worker threads), copy path (heap buffers), plain loop (fast paths off), and
+ * TensorFlow.js's `tf.train` optimizers on its cpu and wasm backends, side by side with the
+ * machine's own limit: an in-place streaming kernel over the same bytes in the same process.
+ * Node-only.
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  Adadelta,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  NAdam,
+  RAdam,
+  RMSprop,
+  SGD,
+  type FloatBuffer,
+  type Optimizer,
+} from '../index.ts';
+import type { Arena } from '../kernels/arena.ts';
+import { setFastPaths } from '../kernels/dispatch.ts';
+import { K, slotOf } from '../kernels/ids.ts';
+import { callKernel } from '../kernels/pool.ts';
+import { createThreadedArena, stopThreads } from '../threads/node.ts';
+
+type Opt = Optimizer<never>;
+
+/** An optimizer of the benchmark: how to build it, its tf.train twin, the buffers it writes. */
+export interface BenchOptimizer {
+  name: string;
+  make(params: FloatBuffer[]): Opt;
+  /** Buffers read and written per parameter besides the gradient (parameter + slots). */
+  written: number;
+  /** The tf.train optimizer with the same math, where one exists. */
+  tf?: (t: TfTrain) => unknown;
+}
+
+interface TfTrain {
+  sgd(lr: number): unknown;
+  momentum(lr: number, m: number, nesterov?: boolean): unknown;
+  adagrad(lr: number): unknown;
+  adadelta(lr: number): unknown;
+  rmsprop(lr: number, decay?: number, momentum?: number, eps?: number, centered?: boolean): unknown;
+  adam(lr: number): unknown;
+  adamax(lr: number): unknown;
+}
+
+const o =
+  <C>(C: new (p: FloatBuffer[], opts: C) => unknown, opts: C) =>
+  (p: FloatBuffer[]) =>
+    new C(p, opts) as Opt;
+
+export const BENCH_OPTIMIZERS: readonly BenchOptimizer[] = [
+  { name: 'sgd', make: o(SGD, { lr: 1e-3 }), written: 1, tf: (t) => t.sgd(1e-3) },
+  {
+    name: 'momentum',
+    make: o(SGD, { lr: 1e-3, momentum: 0.9 }),
+    written: 2,
+    tf: (t) => t.momentum(1e-3, 0.9),
+  },
+  {
+    name: 'nesterov',
+    make: o(SGD, { lr: 1e-3, momentum: 0.9, nesterov: true }),
+    written: 2,
+    tf: (t) => t.momentum(1e-3, 0.9, true),
+  },
+  { name: 'adagrad', make: o(Adagrad, {}), written: 2, tf: (t) => t.adagrad(1e-2) },
+  { name: 'adadelta', make: o(Adadelta, {}), written: 3, tf: (t) => t.adadelta(1) },
+  { name: 'rmsprop', make: o(RMSprop, {}), written: 2, tf: (t) => t.rmsprop(1e-2, 0.99) },
+  {
+    name: 'rmsprop-centered-mom',
+    make: o(RMSprop, { centered: true, momentum: 0.9 }),
+    written: 4,
+    tf: (t) => t.rmsprop(1e-2, 0.99, 0.9, 1e-8, true),
+  },
+  { name: 'adam', make: o(Adam, {}), written: 3, tf: (t) => t.adam(1e-3) },
+  { name: 'adamw', make: o(AdamW, {}), written: 3 },
+  { name: 'amsgrad', make: o(Adam, { amsgrad: true }), written: 4 },
+  { name: 'adamax', make: o(Adamax, {}), written: 3, tf: (t) => t.adamax(2e-3) },
+  { name: 'nadam', make: o(NAdam, {}), written: 3 },
+  { name: 'radam', make: o(RAdam, {}), written: 3 },
+];
+
+export type BenchPath = 'limit' | 'fast' | 'threaded' | 'copy' | 'plain' | 'tfjs-cpu' | 'tfjs-wasm';
+
+export interface BenchRow {
+  size: number;
+  optimizer: string;
+  path: BenchPath;
+  /** Median milliseconds per step. */
+  ms: number;
+  mparamsPerS: number;
+  /** The optimizer's minimal traffic (4 bytes × (1 + 2·written) per parameter) per second. */
+  gbPerS: number;
+  /** Time of the limit over this row's time (1 = at the limit); threaded rows: the 2-thread limit. */
+  ratio: number;
+}
+
+export interface HeapRow {
+  path: BenchPath;
+  size: number;
+  steps: number;
+  /** heapUsed after a full GC, in bytes: before the steps, then every `steps / 10` steps. */
+  heapUsed: number[];
+}
+
+export interface SpeedReport {
+  machine: { cpu: string; cores: number; node: string; loadavg: number[] };
+  sizes: number[];
+  rows: BenchRow[];
+  heap: HeapRow[];
+  /** `TypedArray.prototype.set` copy bandwidth per size (read + write bytes per second). */
+  copyGbPerS: Record<string, number>;
+  notes: string[];
+}
+
+export interface SpeedOptions {
+  sizes: number[];
+  /** Timed steps per row (after warm-up); the median is reported. */
+  reps: number;
+  /** Steps of the heap measurement. */
+  heapSteps: number;
+  tfjs: boolean;
+  /** Skip the plain loop above this size (it takes a quarter second per step at 16M). */
+  plainMax: number;
+  only?: readonly string[];
+  log: (line: string) => void;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[s.length >> 1] as number;
+}
+
+/** Warm-up then `reps` timed calls; returns the median ms. Warm-up lets V8 tier wasm up. */
+function time(fn: () => void, reps: number, warm: number): number {
+  for (let i = 0; i < warm; i++) fn();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    fn();
+    ts.push(performance.now() - t);
+  }
+  return median(ts);
+}
+
+function gradient(n: number, into: FloatBuffer): void {
+  for (let i = 0; i < n; i++) into[i] = Math.sin(i * 0.001) * 0.01;
+}
+
+/** Runs the whole benchmark; returns the report (the caller prints and saves it). */
+export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  const copyGbPerS: Record<string, number> = {};
+  const list = BENCH_OPTIMIZERS.filter((b) => !opt.only || opt.only.includes(b.name));
+  const say = opt.log;
+  const maxN = Math.max(...opt.sizes);
+  const helpers = Math.max(1, availableParallelism() - 1);
+  // Room for a parameter, a gradient and up to 3 slots, plus the copy path's scratch.
+  const arena = await createThreadedArena({
+    bytes: maxN * 4 * 6 + (4 << 20),
+    helpers,
+    threshold: 0,
+  });
+  const runner = arena.runner;
+  try {
+    for (const n of opt.sizes) {
+      const warm = n >= 1 << 22 ? 3 : 10;
+      const reps = opt.reps;
+      const row = (
+        optimizer: string,
+        path: BenchPath,
+        ms: number,
+        written: number,
+        limitMs: number,
+      ) => {
+        const bytes = 4 * (1 + 2 * written) * n;
+        const r: BenchRow = {
+          size: n,
+          optimizer,
+          path,
+          ms,
+          mparamsPerS: n / ms / 1e3,
+          gbPerS: bytes / ms / 1e6,
+          ratio: limitMs / ms,
+        };
+        rows.push(r);
+        say(
+          `${String(n).padStart(9)} ${optimizer.padEnd(21)} ${path.padEnd(9)} ${ms.toFixed(2).padStart(9)} ms ${r.mparamsPerS.toFixed(0).padStart(6)} Mparam/s ${r.gbPerS.toFixed(1).padStart(6)} GB/s  ${r.ratio.toFixed(2)}`,
+        );
+      };
+
+      const p = arena.float32(n);
+      const g = arena.float32(n);
+      gradient(n, g);
+      const slots = [arena.float32(n), arena.float32(n), arena.float32(n), arena.float32(n)];
+      const copySrc = new Float32Array(n).fill(1);
+      const copyDst = new Float32Array(n);
+      const copyMs = time(() => copyDst.set(copySrc), reps, warm);
+      copyGbPerS[n] = (8 * n) / copyMs / 1e6;
+
+      // The limit per number of written buffers, one thread and all threads.
+      const limit1: number[] = [];
+      const limitT: number[] = [];
+      const ptrs = new Float64Array([
+        g.byteOffset,
+        p.byteOffset,
+        ...slots.map((s) => s.byteOffset),
+      ]);
+      const noScalars = new Float64Array(9);
+      for (let k = 1; k <= 4; k++) {
+        const slot = slotOf(K[`stream${k}` as 'stream1'], false, 0);
+        const fn = arena.fns[slot]!;
+        limit1[k] = time(() => callKernel(fn, k + 1, ptrs, n, noScalars), reps, warm);
+        limitT[k] = runner
+          ? time(() => runner.run(slot, n, 4, k + 1, ptrs, noScalars), reps, warm)
+          : NaN;
+        row(`limit (${k} written)`, 'limit', limit1[k]!, k, limit1[k]!);
+        if (runner) row(`limit (${k} written)`, 'threaded', limitT[k]!, k, limitT[k]!);
+      }
+      arena.free(p);
+      arena.free(g);
+      for (const s of slots) arena.free(s);
+
+      for (const b of list) {
+        // In place in the arena: one thread, then split across threads.
+        {
+          const p = arena.float32(n, 0.5);
+          const g = arena.float32(n);
+          gradient(n, g);
+          const o = b.make([p]);
+          const grads = [g];
+          arena.runner = null;
+          row(
+            b.name,
+            'fast',
+            time(() => o.step(grads), reps, warm),
+            b.written,
+            limit1[b.written]!,
+          );
+          if (runner) {
+            arena.runner = runner;
+            row(
+              b.name,
+              'threaded',
+              time(() => o.step(grads), reps, warm),
+              b.written,
+              limitT[b.written]!,
+            );
+          }
+          for (const s of Object.values(o.paramState(0)?.slots ?? {})) arena.free(s);
+          arena.free(p);
+          arena.free(g);
+        }
+        // Heap buffers: the copy path, then the plain loop.
+        {
+          const p = new Float32Array(n).fill(0.5);
+          const g = new Float32Array(n);
+          gradient(n, g);
+          const grads = [g];
+          const o = b.make([p]);
+          row(
+            b.name,
+            'copy',
+            time(() => o.step(grads), reps, warm),
+            b.written,
+            limit1[b.written]!,
+          );
+          if (n <= opt.plainMax) {
+            setFastPaths(false);
+            try {
+              const w = n >= 1 << 22 ? 1 : warm;
+              row(
+                b.name,
+                'plain',
+                time(() => o.step(grads), reps, w),
+                b.written,
+                limit1[b.written]!,
+              );
+            } finally {
+              setFastPaths(true);
+            }
+          }
+        }
+      }
+      if (opt.tfjs) await benchTfjs(n, list, reps, limit1, row, notes, say);
+    }
+    const heap = await benchHeap(arena, runner, opt.heapSteps, say);
+    return {
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        node: process.version,
+        loadavg: loadavg(),
+      },
+      sizes: opt.sizes,
+      rows,
+      heap,
+      copyGbPerS,
+      notes,
+    };
+  } finally {
+    await stopThreads(arena);
+  }
+}
+
+type RowFn = (
+  optimizer: string,
+  path: BenchPath,
+  ms: number,
+  written: number,
+  limitMs: number,
+) => void;
+
+/** tf.train's optimizers on one variable, `applyGradients`, on the cpu and wasm backends. */
+async function benchTfjs(
+  n: number,
+  list: readonly BenchOptimizer[],
+  reps: number,
+  limit1: number[],
+  row: RowFn,
+  notes: string[],
+  say: (s: string) => void,
+): Promise<void> {
+  let tf: typeof import('@tensorflow/tfjs-core');
+  try {
+    tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    await import('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    const why =
+      'tfjs rows skipped: @tensorflow/tfjs-core and its cpu/wasm backends are not installed';
+    if (!notes.includes(why)) notes.push(why);
+    say(why);
+    return;
+  }
+  for (const backend of ['cpu', 'wasm'] as const) {
+    // The wasm backend has top priority once loaded: choose explicitly before each run.
+    await tf.setBackend(backend);
+    await tf.ready();
+    for (const b of list) {
+      if (!b.tf) continue;
+      const v = tf.variable(tf.fill([n], 0.5));
+      const g = tf.fill([n], 0.01);
+      const optimizer = b.tf(tf.train as unknown as TfTrain) as {
+        applyGradients(x: Record<string, unknown>): void;
+        dispose(): void;
+      };
+      const grads = { [v.name]: g };
+      // The cpu backend takes seconds per step at 16M: one warm-up and few repetitions there.
+      const slow = backend === 'cpu' && n >= 1 << 22;
+      const ms = time(
+        () => optimizer.applyGradients(grads),
+        slow ? Math.min(reps, 2) : reps,
+        slow ? 1 : 5,
+      );
+      row(b.name, `tfjs-${backend}`, ms, b.written, limit1[b.written]!);
+      optimizer.dispose();
+      v.dispose();
+      g.dispose();
+    }
+  }
+}
+
+/** heapUsed after a full GC, every tenth of `steps` Adam steps, per path. */
+async function benchHeap(
+  arena: Arena,
+  runner: Arena['runner'],
+  steps: number,
+  say: (s: string) => void,
+): Promise<HeapRow[]> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const out: HeapRow[] = [];
+  const n = 1 << 18;
+  for (const path of ['fast', 'threaded', 'copy'] as const) {
+    const inArena = path !== 'copy';
+    const p = inArena ? arena.float32(n, 0.5) : new Float32Array(n).fill(0.5);
+    const g = inArena ? arena.float32(n) : new Float32Array(n);
+    gradient(n, g);
+    arena.runner = path === 'threaded' ? runner : null;
+    const opt = new Adam([p]);
+    const grads = [g];
+    opt.step(grads);
+    const heapUsed: number[] = [];
+    const every = Math.max(1, Math.floor(steps / 10));
+    for (let s = 0; s <= steps; s++) {
+      if (s % every === 0) {
+        gc();
+        heapUsed.push(process.memoryUsage().heapUsed);
+      }
+      opt.step(grads);
+    }
+    arena.runner = runner;
+    out.push({ path, size: n, steps, heapUsed });
+    const first = heapUsed[0] as number;
+    const last = heapUsed[heapUsed.length - 1] as number;
+    say(
+      `heap, Adam ${path} ${n} params, ${steps} steps: ${(first / 1e6).toFixed(2)} MB -> ${(last / 1e6).toFixed(2)} MB (${((last - first) / 1e3).toFixed(1)} kB)`,
+    );
+    if (inArena) {
+      for (const s of Object.values(opt.paramState(0)?.slots ?? {})) arena.free(s);
+      arena.free(p);
+      arena.free(g);
+    }
+  }
+  return out;
+}
