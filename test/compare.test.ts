@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
+import { evaluateClaims } from '../src/lab/compare/claims.ts';
+import { DEFAULT_CONTENDERS, lrGrid, findContender } from '../src/lab/compare/contenders.ts';
+import { workerExecutor } from '../src/lab/compare/pool.ts';
+import { compare, type CompareResults } from '../src/lab/compare/race.ts';
+import { renderReport } from '../src/lab/compare/report/html.ts';
+import { expectedBestOfK, goodLrs } from '../src/lab/compare/tuning.ts';
+
+describe('tuning statistics', () => {
+  test('expected best of k equals brute-force enumeration of all k-draws', () => {
+    const scores = [0.5, 2, 0.1, 7, 3];
+    const worst = 10;
+    const n = scores.length;
+    for (const { trials, score } of expectedBestOfK(scores, worst)) {
+      // Enumerate all n^k ordered draws with replacement.
+      let total = 0;
+      let count = 0;
+      const draw = (k: number, best: number) => {
+        if (k === 0) {
+          total += best;
+          count++;
+          return;
+        }
+        for (const s of scores) draw(k - 1, Math.min(best, s));
+      };
+      draw(trials, Infinity);
+      assert.ok(Math.abs(score - total / count) < 1e-12, `k=${trials}`);
+      assert.equal(count, n ** trials);
+    }
+  });
+
+  test('diverged and worse-than-untrained runs count as no progress', () => {
+    assert.deepEqual(expectedBestOfK([Infinity, 50], 10), [
+      { trials: 1, score: 10 },
+      { trials: 2, score: 10 },
+    ]);
+  });
+
+  test('good learning rates are those within 10% of the best improvement', () => {
+    const sweep = [
+      { lr: 0.01, score: 0.5 },
+      { lr: 0.1, score: 0.1 },
+      { lr: 1, score: 0.18 },
+      { lr: 10, score: Infinity },
+    ];
+    // reference 1: bar = 0.1 + 0.1·0.9 = 0.19
+    assert.deepEqual(goodLrs(sweep, 1), [0.1, 1]);
+  });
+
+  test('the grid is half-decades; thinned grids keep whole decades', () => {
+    assert.deepEqual(
+      lrGrid(findContender('adam')),
+      [1e-4, 3.2e-4, 1e-3, 3.2e-3, 1e-2, 3.2e-2, 0.1, 0.32, 1, 3.2],
+    );
+    assert.deepEqual(lrGrid(findContender('sgd'), 4), [1e-3, 1e-2, 0.1, 1]);
+  });
+});
+
+const tiny = () => [
+  builtinRaceProblem('rosenbrock', 'quick', { epochs: 120 }),
+  builtinRaceProblem('saddle', 'quick', { epochs: 60 }),
+  builtinRaceProblem('digits-logreg', 'quick', { epochs: 2, batchSize: 256 }),
+];
+const withoutTimes = (r: CompareResults) =>
+  JSON.parse(
+    JSON.stringify(r, (k, v) =>
+      k === 'timeMs' || k === 'meanTimeMs' || k === 'timeToTargetMs' ? undefined : v,
+    ),
+  );
+
+describe('compare', () => {
+  test('is deterministic, races every optimizer asked for, and ranks them', async () => {
+    const options = {
+      problems: tiny(),
+      optimizers: ['sgd', 'adam', 'adam-sgd', 'radam'],
+      seeds: 2,
+    };
+    const a = await compare(options);
+    const b = await compare({ ...options, executor: workerExecutor(2) });
+    assert.deepEqual(withoutTimes(a), withoutTimes(b), 'inline and worker runs agree');
+    for (const p of a.problems) {
+      assert.deepEqual(
+        p.optimizers.map((o) => o.name),
+        options.optimizers,
+      );
+      assert.equal(p.ranking.length, 4);
+      for (const o of p.optimizers) {
+        assert.equal(o.tuned.length, 2);
+        assert.equal(o.defaults.length, 2);
+        assert.ok(o.sweep.length > 1);
+        // The same seed gives the same start to every optimizer.
+        assert.equal(o.tuned[0]!.initialLoss, p.optimizers[0]!.tuned[0]!.initialLoss);
+      }
+    }
+    const rosen = a.problems[0]!;
+    const best = rosen.optimizers.find((o) => o.name === rosen.ranking[0])!;
+    assert.ok(
+      best.summary.medianScore <= Math.min(...rosen.optimizers.map((o) => o.summary.medianScore)),
+    );
+    assert.equal(a.overall.length, 4);
+  });
+
+  test('the saddle is scored by escape steps, capped learning rates, and a trajectory', async () => {
+    const r = await compare({
+      problems: [builtinRaceProblem('saddle', 'quick', { epochs: 80 })],
+      optimizers: ['sgd', 'adam'],
+      seeds: 1,
+    });
+    const p = r.problems[0]!;
+    assert.equal(p.objective, 'escape');
+    for (const o of p.optimizers) {
+      assert.ok(o.sweep.every((s) => s.lr <= 0.1));
+      const run = o.tuned[0]!;
+      if (run.escapeStep !== null) assert.ok(run.curve.loss.some((l) => l <= -1));
+      assert.ok(run.trajectory && run.trajectory.length > 1);
+      assert.deepEqual(run.trajectory[0], [1, 0.001]);
+    }
+  });
+
+  test('a fixed lr skips tuning', async () => {
+    const r = await compare({
+      problems: [builtinRaceProblem('beale', 'quick', { epochs: 50 })],
+      optimizers: ['adam'],
+      lr: 0.01,
+      seeds: 1,
+    });
+    assert.deepEqual(
+      r.problems[0]!.optimizers[0]!.sweep.map((s) => s.lr),
+      [0.01],
+    );
+    assert.equal(r.config.tuned, false);
+  });
+
+  test('bad options are named', async () => {
+    await assert.rejects(
+      compare({ problems: tiny(), optimizers: ['adamm'] }),
+      /unknown optimizer "adamm"/,
+    );
+    await assert.rejects(
+      compare({ problems: tiny(), seeds: 0 }),
+      /seeds must be an integer in \[1, 100\], got 0/,
+    );
+    await assert.rejects(
+      compare({ problems: tiny(), lr: -1 }),
+      /lr must be a finite number > 0, got -1/,
+    );
+    await assert.rejects(compare({ problems: [] }), /problems must hold at least one problem/);
+  });
+
+  test('claims: every one has a verdict, evidence and a figure in the report', async () => {
+    const r = await compare({ problems: tiny(), optimizers: DEFAULT_CONTENDERS, seeds: 1 });
+    const claims = evaluateClaims(r);
+    assert.equal(claims.length, 7);
+    const html = renderReport(r, claims, { command: 'test', machine: 'test' });
+    for (const c of claims) {
+      assert.ok(['supported', 'not supported', 'mixed', 'no evidence'].includes(c.verdict));
+      assert.ok(c.evidence.length > 20);
+      assert.ok(html.includes(`id="claim-${c.id}"`));
+    }
+    // Claims this suite can judge are not left without evidence.
+    for (const id of [
+      'adaptive-faster',
+      'sgd-escapes-saddles',
+      'prefer-adam',
+      'radam-robust',
+      'adam-then-sgd',
+    ]) {
+      assert.notEqual(claims.find((c) => c.id === id)!.verdict, 'no evidence', id);
+    }
+    assert.equal(claims.find((c) => c.id === 'adaptive-sparse')!.verdict, 'no evidence');
+    assert.ok((html.match(/<svg/g) ?? []).length > 10, 'the report draws its figures');
+    assert.ok(!/<script/i.test(html), 'the report needs no script');
+  });
+});
+
+describe('descent compare (CLI)', () => {
+  const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+
+  test('writes index.html and results.json, prints the ranking', () => {
+    const out = mkdtempSync(join(tmpdir(), 'descent-compare-'));
+    const r = cli(
+      'compare',
+      '--problem',
+      'beale,saddle',
+      '--optimizers',
+      'sgd,adam',
+      '--epochs',
+      '40',
+      '--seeds',
+      '1',
+      '--out',
+      out,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /rank\s+optimizer/);
+    assert.match(
+      r.stdout,
+      /\[(supported|not supported|mixed|no evidence)\] SGD, Momentum and Nesterov escape/,
+    );
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.equal(results.schema, 'descent/compare');
+    assert.deepEqual(results.config.optimizers, ['sgd', 'adam']);
+    assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /^<!doctype html>/);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['an unknown problem', ['--problem', 'rosenbrok'], /unknown: rosenbrok; known:/],
+    ['an unknown optimizer', ['--optimizers', 'sgd,adamm'], /unknown: adamm; known:/],
+    ['zero seeds', ['--seeds', '0'], /must be an integer >= 1/],
+    ['a bad budget', ['--budget', 'huge'], /argument 'huge' is invalid/],
+    ['a negative lr', ['--lr', '-1'], /must be a finite number > 0/],
+  ];
+  for (const [what, args, message] of bad) {
+    test(`${what}: one clear line, exit non-zero`, () => {
+      const r = cli('compare', ...args);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+  }
+});
