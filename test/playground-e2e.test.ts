@@ -237,6 +237,10 @@ describe('playground in headless Chromium', { timeout: 120_000 }, () => {
     for (const r of s.racers) assert.ok(r.loss < r.firstLoss, `${r.name} moved downhill`);
     assert.ok(s.plotPoints > 100);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-390x844.png'), fullPage: true });
+    // Gradient noise: the slider restarts the race with noisy gradients, and the URL keeps σ.
+    await setRange(page, '#noise', 60);
+    assert.match(page.url(), /noise=0\.\d+|noise=[1-9]/);
+    assert.notEqual(await page.locator('#noise-out').innerText(), 'off');
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -81,7 +81,12 @@ function resolveSurface(c: Config): Surface {
     return s;
   } catch (e) {
     setExprError((e as Error).message);
-    c.surface = app.surface.name === 'custom' ? 'custom' : app.surface.name;
+    // Keep what is on screen, and keep the URL describing it.
+    c.surface = app.surface.name;
+    if (app.surface.name === 'custom') {
+      c.expr = app.surface.formula;
+      c.window = app.surface.window;
+    }
     return app.surface;
   }
 }
