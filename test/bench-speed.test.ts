@@ -12,6 +12,7 @@ test('descent bench --quick: every optimizer on every path, the limits, tf.train
     sizes: [2048],
     reps: 2,
     heapSteps: 20,
+    sweepMax: 16384,
     tfjs: true,
     plainMax: 1 << 24,
     log: () => {},

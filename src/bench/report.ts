@@ -49,6 +49,14 @@ export function formatReport(r: SpeedReport): string {
       `heap, Adam ${h.path}, ${h.size} params, ${h.steps} steps: ${(first / 1e6).toFixed(2)} MB at the start, ${(last / 1e6).toFixed(2)} MB at the end, ${(max / 1e6).toFixed(2)} MB at most`,
     );
   }
+  if (r.threads.length) {
+    out.push('');
+    out.push('| Adam float32 params | one thread (ms) | split across threads (ms) |');
+    out.push('|---|---|---|');
+    for (const t of r.threads)
+      out.push(`| ${t.size} | ${t.fastMs.toFixed(3)} | ${t.threadedMs.toFixed(3)} |`);
+    out.push(`threads win from ${r.threadThreshold ?? 'no swept size'} parameters on`);
+  }
   for (const note of r.notes) out.push(`note: ${note}`);
   return out.join('\n');
 }

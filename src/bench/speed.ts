@@ -110,11 +110,21 @@ export interface HeapRow {
   heapUsed: number[];
 }
 
+/** One size of the thread sweep: Adam float32 in place, one thread vs split across threads. */
+export interface ThreadRow {
+  size: number;
+  fastMs: number;
+  threadedMs: number;
+}
+
 export interface SpeedReport {
   machine: { cpu: string; cores: number; node: string; loadavg: number[] };
   sizes: number[];
   rows: BenchRow[];
   heap: HeapRow[];
+  threads: ThreadRow[];
+  /** The smallest swept size from which splitting across threads wins at every larger size. */
+  threadThreshold: number | null;
   /** `TypedArray.prototype.set` copy bandwidth per size (read + write bytes per second). */
   copyGbPerS: Record<string, number>;
   notes: string[];
@@ -124,6 +134,8 @@ export interface SpeedOptions {
   sizes: number[];
   /** Timed steps per row (after warm-up); the median is reported. */
   reps: number;
+  /** Largest size of the thread sweep (from 2^12 up by factors of 4). */
+  sweepMax: number;
   /** Steps of the heap measurement. */
   heapSteps: number;
   tfjs: boolean;
@@ -292,6 +304,11 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       }
       if (opt.tfjs) await benchTfjs(n, list, reps, limit1, row, notes, say);
     }
+    const threads = runner ? sweepThreads(arena, runner, opt.sweepMax, opt.reps, say) : [];
+    let threadThreshold: number | null = null;
+    for (let i = threads.length - 1; i >= 0 && threads[i]!.threadedMs < threads[i]!.fastMs; i--) {
+      threadThreshold = threads[i]!.size;
+    }
     const heap = await benchHeap(arena, runner, opt.heapSteps, say);
     return {
       machine: {
@@ -303,12 +320,46 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       sizes: opt.sizes,
       rows,
       heap,
+      threads,
+      threadThreshold,
       copyGbPerS,
       notes,
     };
   } finally {
     await stopThreads(arena);
   }
+}
+
+/** Adam float32 in place, one thread vs split, from 4096 parameters up by factors of 4. */
+function sweepThreads(
+  arena: Arena,
+  runner: NonNullable<Arena['runner']>,
+  max: number,
+  reps: number,
+  say: (s: string) => void,
+): ThreadRow[] {
+  const out: ThreadRow[] = [];
+  for (let n = 4096; n <= max; n *= 4) {
+    const p = arena.float32(n, 0.5);
+    const g = arena.float32(n);
+    gradient(n, g);
+    const o = new Adam([p]);
+    const grads = [g];
+    const warm = n >= 1 << 22 ? 3 : 20;
+    const r = Math.max(reps, n <= 1 << 18 ? 51 : reps);
+    arena.runner = null;
+    const fastMs = time(() => o.step(grads), r, warm);
+    arena.runner = runner;
+    const threadedMs = time(() => o.step(grads), r, warm);
+    out.push({ size: n, fastMs, threadedMs });
+    say(
+      `threads, Adam ${n}: one thread ${fastMs.toFixed(3)} ms, split ${threadedMs.toFixed(3)} ms`,
+    );
+    for (const s of Object.values(o.paramState(0)?.slots ?? {})) arena.free(s);
+    arena.free(p);
+    arena.free(g);
+  }
+  return out;
 }
 
 type RowFn = (

@@ -53,6 +53,7 @@ export function benchCommand(): Command {
             ? [4096, 65536]
             : [1 << 20, 1 << 24],
         reps: o.reps ? (positiveInts('--reps', o.reps)[0] as number) : o.quick ? 3 : 9,
+        sweepMax: o.quick ? 1 << 16 : 1 << 22,
         heapSteps: o.heapSteps
           ? (positiveInts('--heap-steps', o.heapSteps)[0] as number)
           : o.quick
