@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.ts';
+import { adviseCommand } from './advise.ts';
 import { compareCommand } from './compare.ts';
 import { playgroundCommand } from './playground.ts';
 import { replayCommand } from './replay.ts';
@@ -13,6 +14,7 @@ const program = new Command('descent')
   .exitOverride();
 
 program.addCommand(compareCommand());
+program.addCommand(adviseCommand());
 program.addCommand(replayCommand());
 program.addCommand(trainCommand());
 program.addCommand(playgroundCommand());
