@@ -14,7 +14,7 @@ let compiled: KernelModules | null = null;
 let pending: Promise<KernelModules> | null = null;
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
-  // atob exists in browsers and in Node >= 16; the bytes are decoded once per process.
+  // atob exists in browsers and in Node >= 16; the bytes are decoded once.
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
