@@ -115,3 +115,50 @@ for (const [backend, path, taken] of CASES) {
     }
   });
 }
+
+test('a factory may put the variables in its own groups and order (no weight decay on biases)', async () => {
+  await useBackend('cpu');
+  const groups = <T>(params: T[], rank: (i: number) => number) => [
+    { params: params.filter((_, i) => rank(i) === 1), weightDecay: 0 },
+    { params: params.filter((_, i) => rank(i) !== 1), weightDecay: 0.5 },
+  ];
+  const rand = seeded(21);
+  const init = SHAPES.map((s) =>
+    randomArray(
+      rand,
+      s.reduce((a, b) => a * b, 1),
+    ),
+  );
+  const vars = init.map((a, i) => tf.variable(tf.tensor(a.slice(), SHAPES[i]), true));
+  const ref = init.map((a) => a.slice());
+  const core = createOptimizer(
+    'adamw',
+    groups(ref, (i) => SHAPES[i]!.length),
+    { lr: 0.05 },
+  );
+  const opt = tfOptimizer(
+    (params, options, variables) =>
+      createOptimizer(
+        'adamw',
+        groups(params, (i) => variables[i]!.shape.length),
+        options,
+      ),
+    { lr: 0.05 },
+  );
+  for (let step = 0; step < 5; step++) {
+    const grads = init.map((a) => randomArray(rand, a.length));
+    const tensors = grads.map((g, i) => tf.tensor(g, SHAPES[i]));
+    opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: tensors[i]! })));
+    core.step(core.params.map((p) => grads[ref.indexOf(p as (typeof ref)[number])]!));
+    tf.dispose(tensors);
+  }
+  vars.forEach((v, i) => assert.deepEqual(v.dataSync(), ref[i]));
+  // The bias (rank 1) kept weightDecay 0, the others 0.5: with decay, they would differ.
+  const groupsNow = opt.descent?.paramGroups as { weightDecay: number }[];
+  assert.deepEqual(
+    groupsNow.map((g) => g.weightDecay),
+    [0, 0.5],
+  );
+  opt.dispose();
+  tf.dispose(vars);
+});

@@ -163,7 +163,11 @@ test('clear errors for unknown names, unknown or out-of-range options and misuse
           params.map((p) => p.slice()),
         ),
       ),
-    /over the parameter buffers it is given/,
+    /over exactly the parameter buffers it is given/,
+  );
+  assert.throws(
+    () => tfOptimizer('swats', { schedule: () => 1 }).getConfig(),
+    /cannot save the optimizer: options.schedule is a function, not plain data/,
   );
   const unnamed = tfOptimizer((params) => createOptimizer('adam', params));
   assert.throws(() => unnamed.getConfig(), /unnamed factory cannot be saved.*registerTfOptimizer/);

@@ -14,6 +14,7 @@ export {
   type Built,
   type StepHook,
   type StepperFactory,
+  type VariableInfo,
 } from './registry.ts';
 export type { TakenPath, UpdatePath } from './weights.ts';
 

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Stepper } from '../wrappers/stepper.ts';
-import { build, factoryFor, type Built, type StepHook, type StepperFactory } from './registry.ts';
+import {
+  build,
+  factoryFor,
+  type Built,
+  type Placed,
+  type StepHook,
+  type StepperFactory,
+} from './registry.ts';
 import { decodeState, encodeState, type StateBuffer } from './state-codec.ts';
 import { WeightBinding, type TakenPath, type UpdatePath } from './weights.ts';
 
@@ -39,7 +46,7 @@ export class DescentOptimizer extends tf.Optimizer {
   lastPath: TakenPath | null = null;
 
   private readonly factory: StepperFactory;
-  private built: Built | null = null;
+  private built: Placed | null = null;
   private binding: WeightBinding | null = null;
   private names: string[] = [];
   private positions = new Map<string, number>();
@@ -66,7 +73,9 @@ export class DescentOptimizer extends tf.Optimizer {
     this.options = { ...options };
     // Build once over a probe buffer so that bad names and options fail here, not mid-fit.
     this.kind = kindOf(
-      build(this.factory, [new Float32Array(1)], this.options).optimizer.stateDict(),
+      build(this.factory, [new Float32Array(1)], this.options, [
+        { name: 'probe', shape: [1] },
+      ]).optimizer.stateDict(),
     );
   }
 
@@ -105,9 +114,10 @@ export class DescentOptimizer extends tf.Optimizer {
       }
       grads[i] = g ?? null;
     }
-    const { optimizer, schedulers = [] } = this.built as Built;
+    const { optimizer, schedulers = [], order } = this.built as Placed;
+    const identity = order.every((k, j) => k === j);
     this.lastPath = (this.binding as WeightBinding).step(grads, this.updatePath, (arrays) =>
-      optimizer.step(arrays),
+      optimizer.step(identity ? arrays : order.map((k) => arrays[k] ?? null)),
     );
     for (const s of schedulers) s.step();
     this.incrementIterations();
@@ -125,7 +135,8 @@ export class DescentOptimizer extends tf.Optimizer {
       return v;
     });
     const masters = variables.map((v) => Float32Array.from(v.dataSync()));
-    const built = build(this.factory, masters, this.options);
+    const infos = variables.map((v) => ({ name: v.name, shape: v.shape.slice() }));
+    const built = build(this.factory, masters, this.options, infos);
     if (this.pending) loadInto(built, this.pending);
     this.built = built;
     this.pending = null;
@@ -205,7 +216,8 @@ export class DescentOptimizer extends tf.Optimizer {
       );
     }
     // JSON text, so that every option (nested arrays, exact doubles) comes back as it was.
-    return { optimizer: this.optimizer, options: encodeState(this.options).json };
+    // A function option (SWATS's schedule) cannot be saved: register a factory that sets it.
+    return { optimizer: this.optimizer, options: encodeState(this.options, 'options').json };
   }
 
   static override fromConfig<T extends tf.serialization.Serializable>(

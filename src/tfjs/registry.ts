@@ -17,14 +17,25 @@ export interface Built {
   schedulers?: StepHook[];
 }
 
+/** A trainable variable, as a factory sees it. */
+export interface VariableInfo {
+  /** The tfjs variable name (`dense_Dense1/kernel`; reloaded models may add a suffix). */
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
 /**
- * Builds a descent optimizer over the model's weights, one `Float32Array` per trainable
- * variable (in the order tfjs hands the gradients over). Returns a `Stepper` (an optimizer or a
- * wrapper such as `Lookahead` or `Switch`) or `{ optimizer, schedulers }`.
+ * Builds a descent optimizer over the model's weights: one `Float32Array` per trainable variable
+ * (in the order tfjs hands the gradients over), described by `variables`. Every buffer must be
+ * a parameter of the optimizer, in any order and any parameter groups (e.g. no weight decay for
+ * the rank-1 biases). Returns a `Stepper` (an optimizer or a wrapper such as `Lookahead` or
+ * `Switch`) or `{ optimizer, schedulers }`. It is also called once at `tfOptimizer()` with a
+ * probe (one 1-element buffer named "probe"), so that bad options fail early.
  */
 export type StepperFactory = (
   params: Float32Array[],
   options: Readonly<Record<string, unknown>>,
+  variables: readonly VariableInfo[],
 ) => Stepper | Built;
 
 // The names of the core registry that take dense gradients, plus SWATS.
@@ -86,13 +97,20 @@ export function factoryFor(name: string): StepperFactory {
   return factory;
 }
 
-/** Calls a factory and normalizes what it returns to {@link Built}. */
+/** What {@link build} returns: the built optimizer and where each buffer sits in it. */
+export interface Placed extends Built {
+  /** `order[j]` is the index (into the factory's `params`) of the optimizer's j-th parameter. */
+  order: number[];
+}
+
+/** Calls a factory and normalizes what it returns. */
 export function build(
   factory: StepperFactory,
   params: Float32Array[],
   options: Readonly<Record<string, unknown>>,
-): Built {
-  const out = factory(params, options);
+  variables: readonly VariableInfo[],
+): Placed {
+  const out = factory(params, options, variables);
   const built: Built = isStepper(out) ? { optimizer: out } : out;
   if (!built || !isStepper(built.optimizer)) {
     throw new TypeError(
@@ -100,14 +118,15 @@ export function build(
         'or { optimizer, schedulers }',
     );
   }
-  const { params: got } = built.optimizer;
-  if (got.length !== params.length || got.some((p, i) => p !== params[i])) {
+  const order = built.optimizer.params.map((p) => params.indexOf(p as Float32Array));
+  const covered = new Set(order);
+  if (order.length !== params.length || covered.size !== params.length || covered.has(-1)) {
     // The adapter writes the model's weights from these very buffers.
     throw new RangeError(
-      'tfOptimizer: the factory must build the optimizer over the parameter buffers it is given, in order',
+      'tfOptimizer: the factory must build the optimizer over exactly the parameter buffers it is given',
     );
   }
-  return built;
+  return { ...built, order };
 }
 
 function isStepper(x: unknown): x is Stepper {

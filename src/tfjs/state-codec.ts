@@ -18,8 +18,11 @@ interface Encoded {
 const BUF = '$buffer';
 const NUM = '$number';
 
-/** Encodes `state` as JSON text plus the typed arrays it holds, in order of appearance. */
-export function encodeState(state: unknown): Encoded {
+/**
+ * Encodes `state` as JSON text plus the typed arrays it holds, in order of appearance. `root`
+ * names it in errors (`options.schedule is a function, not plain data`).
+ */
+export function encodeState(state: unknown, root = 'state'): Encoded {
   const buffers: StateBuffer[] = [];
   const walk = (x: unknown, path: string): unknown => {
     if (typeof x === 'number') {
@@ -39,10 +42,10 @@ export function encodeState(state: unknown): Encoded {
       return out;
     }
     throw new TypeError(
-      `descent/tfjs: cannot save the optimizer state: ${path} is ${describe(x)}, not plain data`,
+      `descent/tfjs: cannot save the optimizer: ${path} is ${describe(x)}, not plain data`,
     );
   };
-  const json = JSON.stringify(walk(state, 'state'));
+  const json = JSON.stringify(walk(state, root));
   return { json, buffers };
 }
 
