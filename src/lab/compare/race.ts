@@ -1,5 +1,5 @@
 import { DEFAULT_CONTENDERS, findContender, lrGrid, type Contender } from './contenders.ts';
-import type { RaceProblem } from './problems.ts';
+import type { Budget, RaceProblem } from './problems.ts';
 import { runOne, type RunRecord } from './run.ts';
 import {
   bestPoint,
@@ -45,7 +45,15 @@ export const inlineExecutor: Executor = async (problems, jobs, onDone) => {
 };
 
 export interface CompareOptions {
-  problems: readonly RaceProblem[];
+  /** The problems to race on (built-in ones from `builtinRaceProblem`, or your own). */
+  problems?: readonly RaceProblem[];
+  /** One problem (same as `problems: [problem]`). */
+  problem?: RaceProblem;
+  /**
+   * For problems that set no grid of their own: `quick` sweeps whole decades of learning rate,
+   * `full` (default) half-decades.
+   */
+  budget?: Budget;
   /** Optimizer names (see `CONTENDERS`); default: the seed's optimizers plus AdamW and NAdam. */
   optimizers?: readonly string[];
   /** Seeds per optimizer at its tuned (and at its default) lr; default 3. */
@@ -127,7 +135,11 @@ export interface CompareResults {
   overall: { optimizer: string; label: string; meanRank: number; ranks: Record<string, number> }[];
 }
 
-function checkOptions(o: CompareOptions): { names: string[]; seeds: number } {
+function checkOptions(o: CompareOptions): {
+  names: string[];
+  seeds: number;
+  problems: RaceProblem[];
+} {
   const names = [...(o.optimizers ?? DEFAULT_CONTENDERS)];
   if (names.length === 0)
     throw new RangeError('compare: optimizers must name at least one optimizer');
@@ -139,9 +151,20 @@ function checkOptions(o: CompareOptions): { names: string[]; seeds: number } {
   if (o.lr !== undefined && !(o.lr > 0 && Number.isFinite(o.lr))) {
     throw new RangeError(`compare: lr must be a finite number > 0, got ${String(o.lr)}`);
   }
-  if (o.problems.length === 0)
+  const problems = [...(o.problems ?? []), ...(o.problem ? [o.problem] : [])];
+  if (problems.length === 0)
     throw new RangeError('compare: problems must hold at least one problem');
-  return { names, seeds };
+  if (o.budget !== undefined && o.budget !== 'quick' && o.budget !== 'full') {
+    throw new RangeError(`compare: budget must be "quick" or "full", got ${String(o.budget)}`);
+  }
+  const points = o.budget === 'quick' ? 6 : undefined;
+  return {
+    names,
+    seeds,
+    problems: problems.map((p) =>
+      p.gridPoints === undefined && points ? { ...p, gridPoints: points } : p,
+    ),
+  };
 }
 
 const key = (j: Job) => `${j.problem}|${j.optimizer}|${j.lr}|${j.seed}`;
@@ -154,9 +177,8 @@ const key = (j: Job) => `${j.problem}|${j.optimizer}|${j.lr}|${j.seed}`;
  * times aside).
  */
 export async function compare(options: CompareOptions): Promise<CompareResults> {
-  const { names, seeds } = checkOptions(options);
+  const { names, seeds, problems } = checkOptions(options);
   const executor = options.executor ?? inlineExecutor;
-  const problems = options.problems;
   const contenders = names.map(findContender);
   const done = new Map<string, RunRecord>();
   const report = (phase: Progress['phase'], total: number) => (job: Job, r: RunRecord) => {

@@ -1,0 +1,37 @@
+// The race as a library: `compare` on built-in problems or your own, the claims, the report.
+export { advise, guidance, type Advice, type TrialScore } from './advise.ts';
+export { builtinRaceProblem, QUICK_SUITE, FULL_EXTRA, type BuiltinOptions } from './builtin.ts';
+export { evaluateClaims, type ClaimResult, type Verdict } from './claims.ts';
+export {
+  CONTENDERS,
+  DEFAULT_CONTENDERS,
+  findContender,
+  lrGrid,
+  type Contender,
+} from './contenders.ts';
+export { inspectProblem, type ProblemProfile } from './inspect.ts';
+export { workerExecutor } from './pool.ts';
+export {
+  functionProblem,
+  seededStart,
+  ESCAPE_LOSS,
+  type Budget,
+  type RaceProblem,
+} from './problems.ts';
+export {
+  compare,
+  inlineExecutor,
+  type CompareOptions,
+  type CompareResults,
+  type Executor,
+  type Job,
+  type OptimizerResult,
+  type OptimizerSummary,
+  type ProblemResult,
+  type Progress,
+} from './race.ts';
+export { renderReport, type ReportInfo } from './report/html.ts';
+export { resultsJson, writeReport, type ResultsFile } from './report/write.ts';
+export { runOne, type RunRecord } from './run.ts';
+export { expectedBestOfK, goodLrs } from './tuning.ts';
+export { modelProblem, objectiveProblem, type ModelSpec, type ObjectiveSpec } from './user.ts';
