@@ -19,7 +19,7 @@ export function formatReport(r: SpeedReport): string {
     const cell = (x: BenchRow | undefined) =>
       x ? `${x.ms.toFixed(2)} (${x.ratio.toFixed(2)})` : '-';
     out.push('');
-    out.push(`### ${n} float32 parameters: ms/step (ratio to the limit)`);
+    out.push(`### ${n} float32 parameters: ms/step, best of the timed steps (ratio to the limit)`);
     out.push('');
     out.push(`| optimizer | GB/s fast | Mparam/s fast | ${PATHS.join(' | ')} |`);
     out.push(`|---|---|---|${PATHS.map(() => '---').join('|')}|`);

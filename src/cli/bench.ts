@@ -29,7 +29,10 @@ export function benchCommand(): Command {
     )
     .option('--quick', 'small sizes and few steps (a smoke test of a few seconds)')
     .option('--sizes <n,...>', 'parameter counts (default 1048576,16777216)')
-    .option('--reps <n>', 'timed steps per row, median reported (default 9)')
+    .option(
+      '--reps <n>',
+      'timed steps per row; the fastest is reported, the median kept in the JSON (default 9)',
+    )
     .option('--no-tfjs', 'skip the tf.train rows')
     .option(
       '--only <names>',
