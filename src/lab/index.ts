@@ -12,3 +12,5 @@ export {
   type Problem,
   type CreateOptions,
 } from './problems.ts';
+export { tfjsModel, type TfjsProblem } from './models/tfjs-model.ts';
+export * from './compare/index.ts';
