@@ -8,6 +8,7 @@ import {
   Rng,
   softmaxModel,
   sparseLogisticModel,
+  tfjsModel,
   type Model,
 } from '../src/lab/index.ts';
 
@@ -127,4 +128,81 @@ describe('tfjs MLP gradient', () => {
     }
     m.dispose?.();
   });
+
+  test('leaks no tensors: gradients, evaluation and dispose free what they make', async () => {
+    const { tf } = await import('./tfjs-setup.ts');
+    const { train, test: tst } = loadDigits();
+    const before = tf.memory().numTensors;
+    const m = await mlpModel(train, tst, { hidden: [8], seed: 1, backend: 'cpu' });
+    const afterBuild = tf.memory().numTensors;
+    const g = gradsFor(m);
+    for (let k = 0; k < 3; k++) m.lossAndGrad(Uint32Array.from([k, k + 10, k + 20]), g);
+    m.test();
+    m.trainLoss();
+    assert.equal(afterBuild - before, 4, 'four variables (2 weights, 2 biases), nothing else');
+    assert.equal(tf.memory().numTensors, afterBuild, 'after gradients and evaluation');
+    m.dispose?.();
+    assert.equal(tf.memory().numTensors, before, 'after dispose');
+  });
 });
+
+describe('tfjsModel: any tfjs variables with a batch loss', () => {
+  test('least squares: the gradient is the closed form 2/B · Xᵀ(Xw − y); an unused variable gets 0', async () => {
+    const { tf } = await import('./tfjs-setup.ts');
+    const rng = new Rng(8);
+    const n = 20;
+    const d = 3;
+    const X = Float32Array.from({ length: n * d }, () => rng.normal());
+    const Y = Float32Array.from({ length: n }, () => rng.normal());
+    const w = tf.variable(tf.tensor2d([0.5, -1, 2], [d, 1]));
+    const unused = tf.variable(tf.tensor1d([1, 2]));
+    const m = tfjsModel(tf, {
+      variables: [w, unused],
+      trainSize: n,
+      loss(batch) {
+        const rows = Array.from(batch);
+        const xb = tf.tensor2d(
+          rows.flatMap((r) => Array.from(X.subarray(r * d, r * d + d))),
+          [rows.length, d],
+        );
+        const yb = tf.tensor2d(
+          rows.map((r) => Y[r]!),
+          [rows.length, 1],
+        );
+        return tf.mean(tf.square(tf.sub(tf.matMul(xb, w), yb))) as ReturnType<typeof tf.scalar>;
+      },
+    });
+    m.params[0]!.set([1, 0.25, -0.5]); // the optimizer's copy is what counts, not the variable
+    const batch = Uint32Array.from([0, 3, 7, 19]);
+    const g = gradsFor(m);
+    g[1]!.fill(9);
+    const loss = m.lossAndGrad(batch, g);
+    const p = m.params[0]!;
+    const expected = [0, 0, 0];
+    let expectedLoss = 0;
+    for (const r of batch) {
+      let res = -Y[r]!;
+      for (let j = 0; j < d; j++) res += X[r * d + j]! * p[j]!;
+      expectedLoss += (res * res) / batch.length;
+      for (let j = 0; j < d; j++) expected[j]! += (2 / batch.length) * X[r * d + j]! * res;
+    }
+    assert.ok(Math.abs(loss - expectedLoss) < 1e-5 * expectedLoss);
+    expected.forEach((e, j) =>
+      assert.ok(Math.abs(g[0]![j]! - e) < 1e-5 * Math.max(1, Math.abs(e))),
+    );
+    assert.deepEqual(Array.from(g[1]!), [0, 0]);
+    assert.ok(Math.abs(m.trainLoss() - expectedLossAll(X, Y, p, n, d)) < 1e-5);
+    assert.equal(m.test(), null);
+    m.dispose?.();
+  });
+});
+
+function expectedLossAll(X: Float32Array, Y: Float32Array, p: FloatBuffer, n: number, d: number) {
+  let s = 0;
+  for (let r = 0; r < n; r++) {
+    let res = -Y[r]!;
+    for (let j = 0; j < d; j++) res += X[r * d + j]! * p[j]!;
+    s += res * res;
+  }
+  return s / n;
+}

@@ -2,6 +2,7 @@ import type * as TF from '@tensorflow/tfjs-core';
 import { gatherRows, type Dataset } from '../dataset.ts';
 import type { Model, TestResult } from '../model.ts';
 import { Rng } from '../rng.ts';
+import { tfjsModel } from './tfjs-model.ts';
 
 /** TensorFlow.js backends the lab can train on in Node. */
 export type TfBackend = 'cpu' | 'wasm';
@@ -81,8 +82,12 @@ export async function mlpModel(
   for (let l = 0; l + 1 < sizes.length; l++) {
     (shapes as number[][]).push([sizes[l]!, sizes[l + 1]!], [sizes[l + 1]!]);
   }
-  const params = initialParams(sizes, new Rng(options.seed ?? 0));
-  const vars = params.map((p, i) => tf.variable(tf.tensor(p.slice(), shapes[i]!)));
+  // tidy disposes the initial tensors; each variable keeps its data.
+  const vars = tf.tidy(() =>
+    initialParams(sizes, new Rng(options.seed ?? 0)).map((p, i) =>
+      tf.variable(tf.tensor(p, shapes[i]!)),
+    ),
+  );
   const F = train.features;
   const C = train.classes;
 
@@ -94,8 +99,6 @@ export async function mlpModel(
     }
     return h;
   };
-  const sync = () =>
-    tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(params[i]!.slice(), shapes[i]!))));
   const rowsTensor = (d: Dataset, rows: ArrayLike<number>) => {
     const buf = new Float32Array(rows.length * F);
     gatherRows(d, rows, buf);
@@ -104,13 +107,14 @@ export async function mlpModel(
 
   /** Mean cross-entropy and accuracy over all of `d`, from logits computed in chunks. */
   const evaluate = (d: Dataset): TestResult => {
-    sync();
     const chunk = 2000;
     let loss = 0;
     let correct = 0;
     for (let start = 0; start < d.size; start += chunk) {
       const rows = Array.from({ length: Math.min(chunk, d.size - start) }, (_, i) => start + i);
-      const z = tf.tidy(() => logits(rowsTensor(d, rows))).dataSync();
+      const zt = tf.tidy(() => logits(rowsTensor(d, rows)));
+      const z = zt.dataSync();
+      zt.dispose();
       for (let r = 0; r < rows.length; r++) {
         let max = -Infinity;
         let arg = 0;
@@ -130,27 +134,17 @@ export async function mlpModel(
     return { loss: loss / d.size, accuracy: correct / d.size };
   };
 
-  return {
-    params,
+  return tfjsModel(tf, {
+    variables: vars,
     trainSize: train.size,
-    lossAndGrad(batch, grads) {
-      sync();
+    loss(batch) {
       const B = batch.length;
       const onehot = new Float32Array(B * C);
       for (let r = 0; r < B; r++) onehot[r * C + train.y[batch[r]!]!] = 1;
-      const x = rowsTensor(train, batch);
       const y = tf.tensor2d(onehot, [B, C]);
-      const { value, grads: g } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, logits(x)) as TF.Scalar,
-        vars,
-      );
-      const loss = value.dataSync()[0]!;
-      vars.forEach((v, i) => grads[i]!.set(g[v.name]!.dataSync()));
-      tf.dispose([x, y, value, ...Object.values(g)]);
-      return loss;
+      return tf.losses.softmaxCrossEntropy(y, logits(rowsTensor(train, batch))) as TF.Scalar;
     },
     trainLoss: () => evaluate(train).loss,
     test: () => (test ? evaluate(test) : null),
-    dispose: () => tf.dispose(vars),
-  };
+  });
 }
