@@ -10,7 +10,6 @@ import { trainCommand } from './train.ts';
 const program = new Command('descent')
   .description('Gradient-descent optimizers exact against torch.optim, and a lab that races them')
   .option('--debug', 'print stack traces on errors')
-  .showHelpAfterError()
   .exitOverride();
 
 program.addCommand(compareCommand());
