@@ -112,3 +112,20 @@ test('a state saved for other variables is refused at the first step, naming the
     /cannot load state: it was saved by Adam, this optimizer is SGD/,
   );
 });
+
+test('a model saved before its first step loads and trains like a fresh one', async () => {
+  await useBackend('cpu');
+  const [x, y] = data();
+  const a = makeModel(4);
+  a.compile({ optimizer: tfOptimizer('radam', { lr: 0.02 }), loss: 'categoricalCrossentropy' });
+  const b = await tfl.loadLayersModel(tf.io.fromMemory(await saveToMemory(a, true)));
+  assert.equal(b.optimizer.iterations, 0);
+  await a.fit(x, y, FIT);
+  await b.fit(x, y, FIT);
+  assert.deepEqual(weightsOf(b), weightsOf(a));
+  for (const m of [a, b]) {
+    m.optimizer.dispose();
+    m.dispose();
+  }
+  tf.dispose([x, y]);
+});
