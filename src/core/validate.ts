@@ -79,3 +79,15 @@ export function describe(x: unknown): string {
   if (Array.isArray(x)) return 'Array';
   return typeof x;
 }
+
+/** The options every Adam-family optimizer shares: lr, betas, eps, maximize, and weightDecay. */
+export function checkAdamFamily(
+  owner: string,
+  h: { lr: number; betas: [number, number]; eps: number; maximize: boolean; weightDecay?: number },
+): void {
+  checkNonNegative(owner, 'lr', h.lr);
+  checkBetas(owner, h.betas);
+  checkNonNegative(owner, 'eps', h.eps);
+  if ('weightDecay' in h) checkNonNegative(owner, 'weightDecay', h.weightDecay);
+  checkBoolean(owner, 'maximize', h.maximize);
+}

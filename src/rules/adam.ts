@@ -1,7 +1,7 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
-import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastAdam } from '../kernels/rules.ts';
 
 export interface AdamOptions extends CommonOptions {
@@ -26,12 +26,8 @@ function makeAdamRule(name: string, decoupled: boolean): Rule<AdamOptions> {
       maximize: false,
     },
     validate(h) {
-      checkNonNegative(name, 'lr', h.lr);
-      checkBetas(name, h.betas);
-      checkNonNegative(name, 'eps', h.eps);
-      checkNonNegative(name, 'weightDecay', h.weightDecay);
+      checkAdamFamily(name, h);
       checkBoolean(name, 'amsgrad', h.amsgrad);
-      checkBoolean(name, 'maximize', h.maximize);
     },
     slots(h) {
       const s: SlotSpec[] = [

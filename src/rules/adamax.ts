@@ -1,7 +1,7 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
-import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { checkAdamFamily } from '../core/validate.ts';
 import { fastAdamax } from '../kernels/rules.ts';
 
 export interface AdamaxOptions extends CommonOptions {
@@ -16,11 +16,7 @@ export const adamaxRule: Rule<AdamaxOptions> = {
   name: NAME,
   defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
   validate(h) {
-    checkNonNegative(NAME, 'lr', h.lr);
-    checkBetas(NAME, h.betas);
-    checkNonNegative(NAME, 'eps', h.eps);
-    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
-    checkBoolean(NAME, 'maximize', h.maximize);
+    checkAdamFamily(NAME, h);
   },
   slots: () => [
     { name: 'exp_avg', fill: 0 },

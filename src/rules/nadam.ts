@@ -1,7 +1,7 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
-import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { checkAdamFamily, checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastNadam } from '../kernels/rules.ts';
 
 export interface NAdamOptions extends CommonOptions {
@@ -26,13 +26,9 @@ export const nadamRule: Rule<NAdamOptions> = {
     maximize: false,
   },
   validate(h) {
-    checkNonNegative(NAME, 'lr', h.lr);
-    checkBetas(NAME, h.betas);
-    checkNonNegative(NAME, 'eps', h.eps);
-    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
+    checkAdamFamily(NAME, h);
     checkNonNegative(NAME, 'momentumDecay', h.momentumDecay);
     checkBoolean(NAME, 'decoupledWeightDecay', h.decoupledWeightDecay);
-    checkBoolean(NAME, 'maximize', h.maximize);
   },
   slots: () => [
     { name: 'exp_avg', fill: 0 },

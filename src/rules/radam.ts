@@ -1,7 +1,7 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
-import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastRadam } from '../kernels/rules.ts';
 
 export interface RAdamOptions extends CommonOptions {
@@ -24,12 +24,8 @@ export const radamRule: Rule<RAdamOptions> = {
     maximize: false,
   },
   validate(h) {
-    checkNonNegative(NAME, 'lr', h.lr);
-    checkBetas(NAME, h.betas);
-    checkNonNegative(NAME, 'eps', h.eps);
-    checkNonNegative(NAME, 'weightDecay', h.weightDecay);
+    checkAdamFamily(NAME, h);
     checkBoolean(NAME, 'decoupledWeightDecay', h.decoupledWeightDecay);
-    checkBoolean(NAME, 'maximize', h.maximize);
   },
   slots: () => [
     { name: 'exp_avg', fill: 0 },

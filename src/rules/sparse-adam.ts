@@ -1,7 +1,7 @@
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
-import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
+import { checkAdamFamily } from '../core/validate.ts';
 
 export interface SparseAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -40,10 +40,7 @@ export const sparseAdamRule: Rule<SparseAdamOptions> = {
   name: NAME,
   defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, maximize: false },
   validate(h) {
-    checkNonNegative(NAME, 'lr', h.lr);
-    checkBetas(NAME, h.betas);
-    checkNonNegative(NAME, 'eps', h.eps);
-    checkBoolean(NAME, 'maximize', h.maximize);
+    checkAdamFamily(NAME, h);
   },
   slots: () => [
     { name: 'exp_avg', fill: 0 },
