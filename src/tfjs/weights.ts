@@ -81,12 +81,12 @@ export class WeightBinding {
     update: (grads: (Float32Array | null)[]) => void,
   ): void {
     this.variables.forEach((v, i) => this.own(storage, v, i));
-    const arrays = grads.map((g, i) => {
+    const arrays = grads.map((g) => {
       if (!g) return null;
       const values = storage.get(g.dataId)?.values;
       if (!(values instanceof Float32Array)) return g.dataSync() as Float32Array;
-      // A gradient that shares the weight's memory must be read before the weight is written.
-      return values === this.masters[i] ? values.slice() : values;
+      // A gradient that shares a weight's memory must not change while the weights are written.
+      return this.masters.includes(values) ? values.slice() : values;
     });
     update(arrays);
   }
