@@ -31,12 +31,24 @@ test('free returns the bytes; neighbouring free blocks coalesce', () => {
   const y = blocks.alloc(64 * 3);
   const z = blocks.alloc(64 * 4);
   assert.equal(blocks.alloc(1), -1);
-  blocks.release(y, 64 * 3);
-  blocks.release(x, 64 * 3);
+  blocks.release(y);
+  blocks.release(x);
   assert.equal(blocks.largestFree, 64 * 6);
-  blocks.release(z, 64 * 4);
+  blocks.release(z);
   assert.equal(blocks.largestFree, 64 * 10);
   assert.equal(blocks.used, 0);
+});
+
+test('large blocks are staggered by whole cache lines, so equal sizes do not alias', () => {
+  const blocks = new BlockAllocator(0, 1 << 24);
+  const size = 1 << 20;
+  const starts = [0, 1, 2, 3, 4].map(() => blocks.alloc(size));
+  const sets = new Set(starts.map((s) => s % 4096));
+  assert.equal(sets.size, 5);
+  for (const s of starts) assert.equal(s % 64, 0);
+  // A full arena still hands out an exact fit without the padding.
+  const tight = new BlockAllocator(0, size);
+  assert.equal(tight.alloc(size), 0);
 });
 
 test('an arena refuses bad options and reports when it is full', () => {

@@ -93,7 +93,6 @@ export class Arena {
   private readonly buffer: ArrayBufferLike;
   private readonly blocks: BlockAllocator;
   private readonly finalizer: FinalizationRegistry<number>;
-  private readonly sizes = new Map<number, number>();
   private scratchAt = -1;
 
   /** @internal Use {@link createArena} or {@link createArenaSync}. */
@@ -156,7 +155,7 @@ export class Arena {
 
   /** Returns a view's bytes to the arena; the view must not be used afterwards. */
   free(view: FloatBuffer): void {
-    if (!this.holds(view) || !this.sizes.has(view.byteOffset)) {
+    if (!this.holds(view) || !this.blocks.has(view.byteOffset)) {
       throw new RangeError('Arena: free() takes a view handed out by this arena, once');
     }
     this.finalizer.unregister(view);
@@ -167,7 +166,6 @@ export class Arena {
   scratch(bytes: number): number {
     if (this.scratchAt < 0) {
       this.scratchAt = this.blocks.alloc(bytes);
-      if (this.scratchAt >= 0) this.sizes.set(this.scratchAt, bytes);
     }
     return this.scratchAt;
   }
@@ -182,15 +180,11 @@ export class Arena {
         `Arena: out of space for ${n} ${type} values (${n * size} bytes): ${this.used} of ${this.capacity} bytes in use, largest free block ${this.blocks.largestFree}; create the arena with more bytes`,
       );
     }
-    this.sizes.set(start, n * size);
     return start;
   }
 
   private release(start: number): void {
-    const bytes = this.sizes.get(start);
-    if (bytes === undefined) return;
-    this.sizes.delete(start);
-    this.blocks.release(start, bytes);
+    this.blocks.release(start);
   }
 }
 

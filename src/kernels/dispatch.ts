@@ -40,22 +40,26 @@ interface Scratch {
   f64: Float64Array<ArrayBufferLike>[];
 }
 
+// Scratch buffers are a few cache lines more than a chunk apart, so that they do not all map to
+// the same cache sets (see the allocator's stagger).
+const SCRATCH_STRIDE = CHUNK * 8 + 3 * 64;
+
 const scratches = new WeakMap<Arena, Scratch | null>();
 let heapArena: Arena | null | undefined;
 
 function scratchOf(arena: Arena): Scratch | null {
   let s = scratches.get(arena);
   if (s === undefined) {
-    const at = arena.scratch(5 * CHUNK * 8);
+    const at = arena.scratch(5 * SCRATCH_STRIDE);
     s =
       at < 0
         ? null
         : {
             f32: [0, 1, 2, 3, 4].map(
-              (k) => new Float32Array(arena.memory.buffer, at + k * CHUNK * 8, CHUNK),
+              (k) => new Float32Array(arena.memory.buffer, at + k * SCRATCH_STRIDE, CHUNK),
             ),
             f64: [0, 1, 2, 3, 4].map(
-              (k) => new Float64Array(arena.memory.buffer, at + k * CHUNK * 8, CHUNK),
+              (k) => new Float64Array(arena.memory.buffer, at + k * SCRATCH_STRIDE, CHUNK),
             ),
           };
     scratches.set(arena, s);
@@ -67,7 +71,7 @@ function scratchOf(arena: Arena): Scratch | null {
 function heapArenaOf(): Arena | null {
   if (heapArena === undefined) {
     try {
-      heapArena = createArenaSync({ bytes: 5 * CHUNK * 8 + 4096, shared: false });
+      heapArena = createArenaSync({ bytes: 5 * SCRATCH_STRIDE + 4096, shared: false });
     } catch {
       // No wasm SIMD, or an engine that refuses synchronous compilation: plain loops.
       heapArena = null;
