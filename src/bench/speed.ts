@@ -214,7 +214,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
   const copyGbPerS: Record<string, number> = {};
   const list = BENCH_OPTIMIZERS.filter((b) => !opt.only || opt.only.includes(b.name));
   const say = opt.log;
-  const maxN = Math.max(...opt.sizes);
+  const maxN = Math.max(...opt.sizes, opt.sweepMax);
   const helpers = Math.max(1, availableParallelism() - 1);
   // Room for a parameter, a gradient and up to 3 slots, plus the copy path's scratch.
   const arena = await createThreadedArena({

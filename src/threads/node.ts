@@ -13,9 +13,11 @@ import { JOB_BYTES, ThreadRunner, callKernel, serveJobs } from '../kernels/pool.
 
 /**
  * Elements below which a step is not split. Measured on the 2-core machine (`npm run bench`,
- * threads section): at 256K float32 Adam parameters two threads first beat one.
+ * thread sweep of float32 Adam, other jobs keeping the load average near 8): one thread and two
+ * tie at 1M parameters (0.63 ms), two win from 4M on (1.67 vs 3.09 ms); below 1M, waking the
+ * helper costs more than its half of the work saves.
  */
-export const DEFAULT_THREAD_THRESHOLD = 262144;
+export const DEFAULT_THREAD_THRESHOLD = 1 << 20;
 
 export interface ThreadedArenaOptions extends ArenaOptions {
   /** Helper threads besides the caller (default: the machine's cores minus one, at least 1). */
