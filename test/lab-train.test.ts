@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { createScheduler, SWATS } from '../src/index.ts';
 import {
   findProblem,
   loadDigits,
@@ -35,7 +36,7 @@ describe('training loop', () => {
       optimizerOptions: { lr: 1e-5 },
       epochs: 20,
     });
-    r.optimizer.paramGroups[0]!.lr = lr; // a change of lr between steps shows in the record
+    (r.optimizer.paramGroups[0] as { lr: number }).lr = lr; // a change of lr between steps shows in the record
     const res = r.run();
     assert.equal(res.steps.loss.length, 20);
     assert.deepEqual(res.steps.lr, new Array(20).fill(lr));
@@ -84,6 +85,29 @@ describe('training loop', () => {
     assert.ok(
       !Number.isFinite(res.steps.loss.at(-1)!) || !Number.isFinite(res.steps.updateNorm.at(-1)!),
     );
+  });
+
+  test('a scheduler steps after every step, and the record shows the lr each step ran with', () => {
+    const res = new Trainer(functionModel(makeQuadratic()), {
+      optimizer: 'sgd',
+      optimizerOptions: { lr: 0.1 },
+      epochs: 12,
+      // ExponentialLR, PyTorch's closed form: lr_k = lr_0 · γ^k.
+      scheduler: (opt) => createScheduler('ExponentialLR', opt, { gamma: 0.5 }) as { step(): void },
+    }).run();
+    res.steps.lr.forEach((lr, k) =>
+      assert.ok(Math.abs(lr - 0.1 * 0.5 ** k) <= 1e-15, `${k}: ${lr}`),
+    );
+  });
+
+  test('wrappers run in the loop: SWATS (Adam, then SGD) on Rosenbrock', () => {
+    const res = new Trainer(functionModel(rosenbrock), {
+      optimizer: (params) => new SWATS(params, { lr: 0.01 }),
+      epochs: 300,
+    }).run();
+    assert.equal(res.divergence, null);
+    assert.equal(res.optimizer, 'SWATS');
+    assert.ok(res.final.trainLoss! < rosenbrock.value(rosenbrock.start));
   });
 
   test('epochs must be a positive integer', () => {

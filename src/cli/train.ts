@@ -1,5 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Optimizer } from '../core/optimizer.ts';
 import { OPTIMIZER_NAMES } from '../core/registry.ts';
+import type { CommonOptions } from '../core/types.ts';
 import { TEST_FUNCTIONS } from '../lab/functions.ts';
 import { findProblem } from '../lab/problems.ts';
 import { progressBar, type Progress } from '../lab/node/progress.ts';
@@ -137,7 +139,9 @@ export function trainCommand(): Command {
       }
       const result = trainer.result();
       model.dispose?.();
-      const lr = trainer.optimizer.paramGroups[0]!.lr;
+      // A named descent optimizer: its first group holds the lr it ran with.
+      const opt = trainer.optimizer as Optimizer<CommonOptions>;
+      const lr = opt.paramGroups[0]!.lr;
       if (o.json) {
         const out = {
           config: {
@@ -164,7 +168,7 @@ export function trainCommand(): Command {
       }
       const f = result.final;
       const lines = [
-        `${problem.name} / ${trainer.optimizer.name} (lr ${lr}), batch size ${bs}, seed ${o.seed}`,
+        `${problem.name} / ${opt.name} (lr ${lr}), batch size ${bs}, seed ${o.seed}`,
         `  ${f.epochs} epochs, ${f.steps} steps, ${(result.timeMs / 1000).toFixed(2)} s training`,
         `  final train loss ${fmt(f.trainLoss)}` +
           (f.testAccuracy !== null ? `, test accuracy ${fmt(f.testAccuracy)}` : ''),

@@ -34,6 +34,7 @@ export {
   train,
   type TrainOptions,
   type OptimizerFactory,
+  type LoopOptimizer,
   type StepRecord,
   type EpochRecord,
   type StepCurves,

@@ -1,12 +1,21 @@
-import type { Optimizer } from '../core/optimizer.ts';
+import type { Gradients } from '../core/optimizer.ts';
 import { createOptimizer } from '../core/registry.ts';
-import type { CommonOptions, FloatBuffer } from '../core/types.ts';
+import type { FloatBuffer } from '../core/types.ts';
 import { fnv1a64 } from './hash.ts';
 import type { Model } from './model.ts';
 import { Sampler, type BatchSize } from './sampler.ts';
 
-/** Builds the optimizer over the model's parameters (for wrappers, schedules, custom setups). */
-export type OptimizerFactory = (params: FloatBuffer[]) => Optimizer<CommonOptions>;
+/**
+ * What the loop needs of an optimizer: parameter groups (the first one's `lr` is recorded) and a
+ * step. Every descent optimizer fits, and so do the wrappers (Switch, SWATS, Lookahead, ...).
+ */
+export interface LoopOptimizer {
+  readonly paramGroups: readonly object[];
+  step(grads: Gradients): void;
+}
+
+/** Builds the optimizer over the model's parameters (for wrappers and custom setups). */
+export type OptimizerFactory = (params: FloatBuffer[]) => LoopOptimizer;
 
 /** Options of {@link Trainer}. */
 export interface TrainOptions {
@@ -14,6 +23,8 @@ export interface TrainOptions {
   optimizer: string | OptimizerFactory;
   /** Options for a named optimizer (`{ lr: 1e-3 }`); defaults are the optimizer's own. */
   optimizerOptions?: Record<string, unknown>;
+  /** Builds a scheduler over the optimizer; its `step()` runs after every optimizer step. */
+  scheduler?: (optimizer: LoopOptimizer) => { step(): void };
   /** Epochs to run (for a test function an epoch is one step). */
   epochs: number;
   /** `'full'` (batch GD), `1` (SGD) or n (mini-batch); default `'full'`. */
@@ -143,7 +154,8 @@ function checkEpochs(epochs: number): number {
  */
 export class Trainer {
   readonly model: Model;
-  readonly optimizer: Optimizer<CommonOptions>;
+  readonly optimizer: LoopOptimizer;
+  private readonly scheduler: { step(): void } | null;
   readonly sampler: Sampler;
   readonly epochs: number;
   readonly steps: StepCurves = { loss: [], lr: [], gradNorm: [], updateNorm: [], timeMs: [] };
@@ -173,6 +185,7 @@ export class Trainer {
       typeof options.optimizer === 'function'
         ? options.optimizer(model.params)
         : createOptimizer(options.optimizer, model.params, options.optimizerOptions ?? {});
+    this.scheduler = options.scheduler ? options.scheduler(this.optimizer) : null;
     this.sampler = new Sampler(model.trainSize, options.batchSize ?? 'full', options.seed ?? 0);
     this.grads = model.params.map(
       (p) => new (p.constructor as new (n: number) => FloatBuffer)(p.length),
@@ -209,7 +222,7 @@ export class Trainer {
     const batchLength = batch.length;
     const loss = model.lossAndGrad(batch, grads);
     const gradNorm = Math.sqrt(sumSquares(grads));
-    const lr = optimizer.paramGroups[0]!.lr;
+    const lr = (optimizer.paramGroups[0] as { lr?: number } | undefined)?.lr ?? NaN;
     let updateNorm = NaN;
     let reason: string | null = null;
     if (!Number.isFinite(loss)) reason = `loss is ${loss}`;
@@ -217,6 +230,7 @@ export class Trainer {
     else {
       model.params.forEach((p, i) => previous[i]!.set(p));
       optimizer.step(grads);
+      this.scheduler?.step();
       let s = 0;
       model.params.forEach((p, i) => {
         const q = previous[i]!;
@@ -281,7 +295,9 @@ export class Trainer {
     const test = this.model.test();
     return {
       optimizer:
-        typeof this.options.optimizer === 'string' ? this.options.optimizer : this.optimizer.name,
+        typeof this.options.optimizer === 'string'
+          ? this.options.optimizer
+          : ((this.optimizer as { name?: string }).name ?? this.optimizer.constructor.name),
       batchSize: this.sampler.batchSize,
       stepsPerEpoch: this.sampler.stepsPerEpoch,
       seed: this.options.seed ?? 0,
