@@ -145,6 +145,30 @@ test('cpu in place: clones keep their values, outside assignments are picked up'
   v.dispose();
 });
 
+test('cpu in place: a gradient that is the weight itself (same memory) is read before the write', async () => {
+  await useBackend('cpu');
+  const w = tf.variable(tf.tensor1d([1, -2, 3]));
+  // d/dx of this custom op is x itself: tfjs hands back the weight's own tensor data.
+  const f = tf.customGrad((x) => ({
+    value: tf.sum(x as tf.Tensor),
+    gradFunc: () => [x as tf.Tensor],
+  }));
+  const ref = Float32Array.from([1, -2, 3]);
+  const core = createOptimizer('sgd', [ref], { lr: 0.5, momentum: 0.9 });
+  const opt = tfOptimizer('sgd', { lr: 0.5, momentum: 0.9 });
+  for (let i = 0; i < 3; i++) {
+    const { value, grads } = tf.variableGrads(() => f(w) as tf.Scalar, [w]);
+    opt.applyGradients(grads);
+    core.step([ref.slice()]);
+    // The gradient may be the variable object itself: dispose only what is not the weight.
+    tf.dispose([value, ...Object.values(grads).filter((g) => g !== w)]);
+    assert.deepEqual(w.dataSync(), ref);
+  }
+  assert.equal(opt.lastPath, 'cpu-in-place');
+  opt.dispose();
+  w.dispose();
+});
+
 test('clear errors for unknown names, unknown or out-of-range options and misuse', async () => {
   await useBackend('cpu');
   assert.throws(
