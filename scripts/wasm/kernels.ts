@@ -68,7 +68,11 @@ const adadelta: KernelDef = {
     const v = o.let('v', o.add(o.mul(o.k('rho'), o.ld('v')), o.mul(o.mul(o.k('c'), d), d)));
     o.st('v', v);
     const u = o.let('u', o.ld('u'));
-    const ratio = o.div(o.sqrt(o.add(u, o.k('eps'))), o.sqrt(o.add(v, o.k('eps'))));
+    // float32: one root of the quotient instead of a quotient of roots (the divider, shared by
+    // sqrt and div, bounds these kernels).
+    const ratio = o.exact
+      ? o.div(o.sqrt(o.add(u, o.k('eps'))), o.sqrt(o.add(v, o.k('eps'))))
+      : o.sqrt(o.div(o.add(u, o.k('eps')), o.add(v, o.k('eps'))));
     const delta = o.let('delta', o.mul(ratio, d));
     o.st('u', o.add(o.mul(o.k('rho'), u), o.mul(o.mul(o.k('c'), delta), delta)));
     o.st('p', o.sub(o.ld('p'), o.mul(o.k('lr'), delta)));
@@ -183,15 +187,21 @@ const nadam: KernelDef = {
   name: 'nadam',
   arrays: ['p', 'g', 'm', 'v'],
   scalars: ['gs', 'b1', 'b2', 'l2', 'decay', 'bc2', 'gradStep', 'momStep', 'eps'],
-  derived: [...BETAS, ['rbc2', '(f64.div (f64.const 1) $bc2)']],
+  derived: [...BETAS, ['rsbc2', '(f64.div (f64.const 1) (f64.sqrt $bc2))']],
   flags: ['l2', 'scaled', 'decayed'],
   body(o, f) {
     const d = grad(o, f, f.l2, 'l2');
     const [m, v] = moments(o, d);
-    const scaled = o.exact ? o.div(v, o.k('bc2')) : o.mul(v, o.k('rbc2'));
-    const den = o.let('den', o.add(o.sqrt(scaled), o.k('eps')));
-    const p = o.sub(decayed(o, f), o.div(o.mul(o.k('gradStep'), d), den));
-    o.st('p', o.sub(p, o.div(o.mul(o.k('momStep'), m), den)));
+    if (o.exact) {
+      const den = o.let('den', o.add(o.sqrt(o.div(v, o.k('bc2'))), o.k('eps')));
+      const p = o.sub(decayed(o, f), o.div(o.mul(o.k('gradStep'), d), den));
+      o.st('p', o.sub(p, o.div(o.mul(o.k('momStep'), m), den)));
+    } else {
+      // float32: both terms over one division, √(v/bc2) as √v·(1/√bc2).
+      const num = o.add(o.mul(o.k('gradStep'), d), o.mul(o.k('momStep'), m));
+      const den = o.add(o.mul(o.sqrt(v), o.k('rsbc2')), o.k('eps'));
+      o.st('p', o.sub(decayed(o, f), o.div(num, den)));
+    }
   },
 };
 
