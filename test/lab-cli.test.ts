@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { rosenbrock } from '../src/lab/browser.ts';
@@ -68,6 +71,57 @@ describe('descent train --json', () => {
     assert.equal(out.final.diverged, true);
     assert.ok(out.divergence.step < 50);
     assert.equal(out.final.trainLoss, null);
+  });
+});
+
+describe('descent train on Fashion-MNIST', () => {
+  test(`reads Debian's files by default`, () => {
+    const out = runJson(
+      '--problem',
+      'fashion-logreg',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.01',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '6000',
+    );
+    assert.equal(out.stepsPerEpoch, 10); // 60,000 training images in batches of 6,000
+    assert.ok(out.final.testAccuracy > 0.5, `test accuracy ${out.final.testAccuracy}`);
+  });
+
+  test('reads the four IDX files from --data DIR', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'descent-fashion-'));
+    const idx = (dims: number[], data: number[]) => {
+      const head = Buffer.alloc(4 + 4 * dims.length);
+      head.writeUInt8(0x08, 2);
+      head.writeUInt8(dims.length, 3);
+      dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+      return Buffer.concat([head, Buffer.from(data)]);
+    };
+    const pixels = (n: number) => Array.from({ length: n * 4 }, (_, i) => (i * 37) % 256);
+    writeFileSync(join(dir, 'train-images-idx3-ubyte'), idx([6, 2, 2], pixels(6)));
+    writeFileSync(join(dir, 'train-labels-idx1-ubyte'), idx([6], [0, 1, 2, 0, 1, 2]));
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idx([2, 2, 2], pixels(2)));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idx([2], [1, 2]));
+    const out = runJson(
+      '--problem',
+      'fashion-logreg',
+      '--optimizer',
+      'sgd',
+      '--data',
+      dir,
+      '--epochs',
+      '2',
+      '--batch-size',
+      '4',
+    );
+    assert.equal(out.stepsPerEpoch, 2); // 6 samples in batches of 4
+    assert.equal(out.steps.loss.length, 4);
+    // Softmax regression from zero over 10 classes: the first loss is ln 10.
+    assert.ok(Math.abs(out.steps.loss[0] - Math.log(10)) < 1e-12);
   });
 });
 

@@ -146,8 +146,8 @@ describe('Rng (xoshiro128**)', () => {
   });
 });
 
-test('every optimizer sees the same batches for the same seed', () => {
-  const seen = (optimizer: string) => {
+describe('the training loop visits every sample once per epoch, in the same order for every optimizer', () => {
+  const seen = (optimizer: string, batchSize: BatchSize, seed: number) => {
     const batches: number[][] = [];
     const x = new Float64Array(1);
     const model: Model = {
@@ -161,10 +161,29 @@ test('every optimizer sees the same batches for the same seed', () => {
       trainLoss: () => 0.5 * (x[0]! - 1) ** 2,
       test: () => null,
     };
-    new Trainer(model, { optimizer, epochs: 3, batchSize: 7, seed: 17 }).run();
+    new Trainer(model, { optimizer, epochs: 3, batchSize, seed }).run();
     return batches;
   };
-  const sgd = seen('sgd');
-  assert.equal(sgd.length, 3 * Math.ceil(50 / 7));
-  for (const name of ['adam', 'adagrad', 'nesterov', 'radam']) assert.deepEqual(seen(name), sgd);
+  for (const [label, batchSize, b] of [
+    ['batch', 'full', 50],
+    ['stochastic', 1, 1],
+    ['mini-batch', 7, 7],
+  ] as const) {
+    test(label, () => {
+      const sgd = seen('sgd', batchSize, 17);
+      const perEpoch = Math.ceil(50 / b);
+      assert.equal(sgd.length, 3 * perEpoch);
+      for (let e = 0; e < 3; e++) {
+        const epoch = sgd.slice(e * perEpoch, (e + 1) * perEpoch).flat();
+        assert.deepEqual(
+          epoch.slice().sort((p, q) => p - q),
+          Array.from({ length: 50 }, (_, i) => i),
+        );
+      }
+      for (const name of ['adam', 'adagrad', 'nesterov', 'radam']) {
+        assert.deepEqual(seen(name, batchSize, 17), sgd, name);
+      }
+      assert.notDeepEqual(seen('sgd', batchSize, 18), sgd, 'another seed, another order');
+    });
+  }
 });
