@@ -1,3 +1,4 @@
+import type { Split } from './dataset.ts';
 import { TEST_FUNCTIONS } from './functions.ts';
 import type { Model } from './model.ts';
 import { functionModel } from './models/function.ts';
@@ -34,11 +35,7 @@ export interface Problem {
 /** Data seed of `sparse-logreg`: the data set is fixed; a run's seed changes only the order. */
 export const SPARSE_LOGREG_DATA_SEED = 0;
 
-async function mlp(
-  split: { train: Parameters<typeof softmaxModel>[0]; test: Parameters<typeof softmaxModel>[0] },
-  hidden: number[],
-  o: CreateOptions,
-): Promise<Model> {
+async function mlp(split: Split, hidden: number[], o: CreateOptions): Promise<Model> {
   // Loaded on demand: tfjs is an optional peer dependency.
   const { mlpModel } = await import('./models/mlp-tfjs.ts');
   return mlpModel(split.train, split.test, {
