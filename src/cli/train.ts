@@ -130,7 +130,7 @@ export function trainCommand(): Command {
         while (trainer.step()) {
           if (trainer.epochsDone !== lastEpoch) {
             lastEpoch = trainer.epochsDone;
-            // Lets the bar's timer redraw between epochs.
+            // Lets the bar's timer redraw between epochs (setImmediate costs microseconds).
             await new Promise((resolve) => setImmediate(resolve));
           }
         }

@@ -325,16 +325,22 @@ export class Trainer {
 }
 
 /**
- * Trains `model` to the end and returns the result. Between epochs it yields to the event loop,
- * so progress bars and pages stay live.
+ * Trains `model` to the end and returns the result. At the end of an epoch, when 16 ms or more
+ * have passed since it last did, it yields to the event loop, so progress bars and pages stay
+ * live (yielding every epoch would cost a timer tick per step on a test function).
  */
 export async function train(model: Model, options: TrainOptions): Promise<TrainResult> {
   const trainer = new Trainer(model, options);
+  const now = options.now ?? (() => performance.now());
   let epoch = 0;
+  let last = now();
   while (trainer.step()) {
     if (trainer.epochsDone !== epoch) {
       epoch = trainer.epochsDone;
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (now() - last >= 16) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        last = now();
+      }
     }
   }
   return trainer.result();
