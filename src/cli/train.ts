@@ -53,6 +53,7 @@ function batchSize(value: string): BatchSize {
   return Number(value);
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const fmt = (x: number | null) => (x === null ? '-' : x.toPrecision(5));
 
 /** `descent train`: trains one optimizer on one built-in problem and reports the curves. */
@@ -169,7 +170,7 @@ export function trainCommand(): Command {
       const f = result.final;
       const lines = [
         `${problem.name} / ${opt.name} (lr ${lr}), batch size ${bs}, seed ${o.seed}`,
-        `  ${f.epochs} epochs, ${f.steps} steps, ${(result.timeMs / 1000).toFixed(2)} s training`,
+        `  ${plural(f.epochs, 'epoch')}, ${plural(f.steps, 'step')}, ${(result.timeMs / 1000).toFixed(2)} s training`,
         `  final train loss ${fmt(f.trainLoss)}` +
           (f.testAccuracy !== null ? `, test accuracy ${fmt(f.testAccuracy)}` : ''),
         `  parameters hash ${f.paramsHash}`,
