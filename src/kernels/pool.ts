@@ -77,6 +77,9 @@ export function serveJobs(fns: readonly KernelFn[], job: SharedArrayBuffer): nev
   // Generations start at 0: a job posted before this thread got here is seen at once.
   let seen = 0;
   for (;;) {
+    // Spin a little before sleeping: the steps of a training loop come back to back, and a
+    // sleeping thread takes tens of microseconds (far more on a busy machine) to wake.
+    for (let spin = 0; spin < 20000 && Atomics.load(ctl, 0) === seen; spin++);
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     const fn = fns[args[0]!] as KernelFn;
@@ -134,7 +137,11 @@ export class ThreadRunner implements KernelRunner {
       const want = Atomics.load(ctl, 0);
       // Spin briefly (the helper usually finishes about when we do), then sleep.
       for (let spin = 0; spin < 2000 && Atomics.load(ctl, 1) !== want; spin++);
-      while (Atomics.load(ctl, 1) !== want) Atomics.wait(ctl, 1, Atomics.load(ctl, 1));
+      // Wait on the value just read: had we re-read it, a helper finishing in between would
+      // leave us waiting for a change that never comes.
+      for (let done = Atomics.load(ctl, 1); done !== want; done = Atomics.load(ctl, 1)) {
+        Atomics.wait(ctl, 1, done);
+      }
     }
   }
 }
