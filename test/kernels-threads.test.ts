@@ -52,6 +52,22 @@ for (const [name, make] of makers) {
   });
 }
 
+test('thousands of back-to-back split steps do not hang', { timeout: 30000 }, () => {
+  // Short steps come fastest, which is where a lost wake-up between the threads shows.
+  for (const n of [4099, 65536, 262144]) {
+    const p = arena.float32(n, 0.5);
+    const g = arena.float32(n, 0.01);
+    const opt = new Adam([p]);
+    const calls = fastPathCounts.threaded;
+    for (let s = 0; s < 3000; s++) opt.step([g]);
+    assert.equal(fastPathCounts.threaded - calls, 3000);
+    assert.ok(
+      Math.abs((p[n - 1] as number) - (0.5 - 3000 * 1e-3)) < 1e-3,
+      'Adam moved by lr per step',
+    );
+  }
+});
+
 test('createThreadedArena checks its options', async () => {
   await assert.rejects(
     createThreadedArena({ bytes: 1 << 16, helpers: 0 }),
