@@ -7,6 +7,7 @@ import { findProblem } from '../lab/problems.ts';
 import { progressBar, type Progress } from '../lab/node/progress.ts';
 import { resolveBatchSize, type BatchSize } from '../lab/sampler.ts';
 import { Trainer } from '../lab/trainer.ts';
+import { resumeRun, saveRun, type RunConfig } from './train-checkpoint.ts';
 
 interface TrainFlags {
   problem: string;
@@ -19,6 +20,9 @@ interface TrainFlags {
   data?: string;
   json?: boolean;
   quiet?: boolean;
+  checkpoint?: string;
+  every?: number;
+  resume?: string;
 }
 
 function positiveNumber(value: string): number {
@@ -83,6 +87,12 @@ export function trainCommand(): Command {
         .default('cpu'),
     )
     .option('--data <dir>', 'directory with the four Fashion-MNIST IDX files (gzipped or raw)')
+    .option(
+      '--checkpoint <file>',
+      'save a checkpoint (safetensors, written atomically) to this file',
+    )
+    .option('--every <n>', 'steps between checkpoints (default: one epoch)', positiveInt)
+    .option('--resume <file>', 'continue the run saved in this checkpoint (same settings)')
     .option('--json', 'print one JSON object with the curves and a final summary')
     .option('--quiet', 'no progress bar and no per-epoch lines')
     .action(async (o: TrainFlags) => {
@@ -123,12 +133,26 @@ export function trainCommand(): Command {
           );
         },
       });
+      const lrUsed = (trainer.optimizer.paramGroups[0] as { lr: number }).lr;
+      const config: RunConfig = {
+        problem: problem.name,
+        optimizer: o.optimizer.toLowerCase(),
+        lr: lrUsed,
+        batchSize: bs,
+        seed: o.seed,
+        backend: problem.tfjs ? o.backend : null,
+      };
+      if (o.resume) await resumeRun(o.resume, trainer, config);
+      const every = o.every ?? stepsPerEpoch;
       // Created after the Trainer, whose constructor checks the optimizer options and may throw.
       const bar = progressBar(epochs * stepsPerEpoch, quiet);
       progress.bar = bar;
       let lastEpoch = 0;
       try {
         while (trainer.step()) {
+          if (o.checkpoint && trainer.stepsTaken % every === 0) {
+            await saveRun(o.checkpoint, trainer, config);
+          }
           if (trainer.epochsDone !== lastEpoch) {
             lastEpoch = trainer.epochsDone;
             // Lets the bar's timer redraw between epochs (setImmediate costs microseconds).
@@ -138,6 +162,8 @@ export function trainCommand(): Command {
       } finally {
         bar.stop();
       }
+      // The last state too, so that a later --resume with more --epochs continues from the end.
+      if (o.checkpoint) await saveRun(o.checkpoint, trainer, config);
       const result = trainer.result();
       model.dispose?.();
       // A named descent optimizer: its first group holds the lr it ran with.

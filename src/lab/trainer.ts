@@ -3,7 +3,7 @@ import { createOptimizer } from '../core/registry.ts';
 import type { FloatBuffer } from '../core/types.ts';
 import { fnv1a64 } from './hash.ts';
 import type { Model } from './model.ts';
-import { Sampler, type BatchSize } from './sampler.ts';
+import { Sampler, type BatchSize, type SamplerState } from './sampler.ts';
 
 /**
  * What the loop needs of an optimizer: parameter groups (the first one's `lr` is recorded) and a
@@ -115,6 +115,22 @@ export interface FinalSummary {
   readonly diverged: boolean;
 }
 
+/**
+ * The loop's own state as plain data: counters, the curves so far and the sampler. With the
+ * parameters and the optimizer's (and scheduler's) `stateDict()` it is a complete checkpoint.
+ */
+export interface TrainerState {
+  stepCount: number;
+  trainMs: number;
+  epochLoss: number;
+  epochSamples: number;
+  epochStep: number;
+  steps: StepCurves;
+  epochs: EpochCurves;
+  divergence: Divergence | null;
+  sampler: SamplerState;
+}
+
 /** Everything a run recorded. */
 export interface TrainResult {
   readonly optimizer: string;
@@ -156,7 +172,7 @@ export class Trainer {
   readonly model: Model;
   readonly optimizer: LoopOptimizer;
   private readonly scheduler: { step(): void } | null;
-  readonly sampler: Sampler;
+  sampler: Sampler;
   readonly epochs: number;
   readonly steps: StepCurves = { loss: [], lr: [], gradNorm: [], updateNorm: [], timeMs: [] };
   readonly epochCurves: EpochCurves = {
@@ -207,6 +223,54 @@ export class Trainer {
   /** True when all epochs ran or training diverged. */
   get done(): boolean {
     return this.divergence !== null || this.epochsDone >= this.epochs;
+  }
+
+  /** The loop's state (a copy); see {@link TrainerState}. */
+  stateDict(): TrainerState {
+    return structuredClone({
+      stepCount: this.stepCount,
+      trainMs: this.trainMs,
+      epochLoss: this.epochLoss,
+      epochSamples: this.epochSamples,
+      epochStep: this.epochStep,
+      steps: this.steps,
+      epochs: this.epochCurves,
+      divergence: this.divergence,
+      sampler: this.sampler.state(),
+    });
+  }
+
+  /**
+   * Continues from a saved {@link TrainerState}. It must come from the same data and batch size
+   * (else a RangeError, and nothing changes); restore the parameters and the optimizer too.
+   */
+  loadStateDict(state: TrainerState): void {
+    const bad = (why: string): never => {
+      throw new RangeError(`Trainer: cannot load state: ${why}`);
+    };
+    const counters = [state?.stepCount, state?.epochStep, state?.epochSamples];
+    if (!counters.every((c) => Number.isInteger(c) && c >= 0))
+      bad('counters must be integers >= 0');
+    if (
+      state.sampler?.size !== this.sampler.size ||
+      state.sampler.batchSize !== this.sampler.batchSize
+    ) {
+      bad(
+        `it samples ${String(state.sampler?.size)} rows in batches of ${String(state.sampler?.batchSize)}, this run ${this.sampler.size} in batches of ${this.sampler.batchSize}`,
+      );
+    }
+    const sampler = Sampler.fromState(state.sampler);
+    const copy = structuredClone(state);
+    this.sampler = sampler;
+    this.stepCount = copy.stepCount;
+    this.trainMs = copy.trainMs;
+    this.epochLoss = copy.epochLoss;
+    this.epochSamples = copy.epochSamples;
+    this.epochStep = copy.epochStep;
+    this.divergence = copy.divergence;
+    for (const k of Object.keys(this.steps) as (keyof StepCurves)[]) delete this.steps[k];
+    Object.assign(this.steps, copy.steps);
+    Object.assign(this.epochCurves, copy.epochs);
   }
 
   /** Runs one step (and the epoch's evaluation when it ends the epoch); null when done. */
