@@ -62,8 +62,7 @@ export async function runOne(
     const perEpoch = new Sampler(model.trainSize, problem.batchSize, seed).stepsPerEpoch;
     const totalSteps = problem.epochs * perEpoch;
     const trainer = new Trainer(model, {
-      // The trainer drives anything with step() and paramGroups; wrappers (Adam→SGD) included.
-      optimizer: (params) => contender.build(params, lr, totalSteps) as unknown as never,
+      optimizer: (params) => contender.build(params, lr, totalSteps),
       epochs: problem.epochs,
       batchSize: problem.batchSize,
       seed,
