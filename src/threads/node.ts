@@ -13,11 +13,11 @@ import { JOB_BYTES, ThreadRunner, callKernel, serveJobs } from '../kernels/pool.
 
 /**
  * Elements below which a step is not split. Measured on the 2-core machine (`npm run bench`,
- * thread sweep of float32 Adam, other jobs keeping the load average near 8): one thread and two
- * tie at 1M parameters (0.63 ms), two win from 4M on (1.67 vs 3.09 ms); below 1M, waking the
- * helper costs more than its half of the work saves.
+ * thread sweep of float32 Adam, three runs while other jobs kept the load average at 4 to 8):
+ * at 1M parameters two threads tied, won 1.8x and lost 7%; at 4M they won 1.85x, tied and won
+ * 1.4x. Below that, waking a helper on a busy machine costs more than its half of the work saves.
  */
-export const DEFAULT_THREAD_THRESHOLD = 1 << 20;
+export const DEFAULT_THREAD_THRESHOLD = 1 << 21;
 
 export interface ThreadedArenaOptions extends ArenaOptions {
   /** Helper threads besides the caller (default: the machine's cores minus one, at least 1). */
