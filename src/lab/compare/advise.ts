@@ -115,7 +115,11 @@ export async function advise(
   const noise = useAccuracy
     ? Math.max(rec.summary.sdTestAccuracy ?? 0, run.summary.sdTestAccuracy ?? 0, 0.005)
     : 0.05 * Math.abs(rec.summary.medianScore);
-  const tie = Math.abs(gap) <= noise;
+  // Two losses within 1e-10 of the untrained loss of zero have both converged: also a tie.
+  const floor = 1e-10 * Math.abs(rec.tuned[0]?.initialLoss ?? 0);
+  const converged =
+    !useAccuracy && rec.summary.medianScore <= floor && run.summary.medianScore <= floor;
+  const tie = Math.abs(gap) <= noise || converged;
   const held = gap <= 0 || tie;
   const what = useAccuracy
     ? 'test accuracy'
@@ -127,11 +131,13 @@ export async function advise(
       ? o.summary.meanTestAccuracy!.toFixed(3)
       : Number(o.summary.medianScore.toPrecision(3)).toString();
   const setting = `${what}, ${seeds} seeds, tuned learning rates`;
-  const verdict = tie
-    ? `The trial race is a tie within noise: ${rec.label} ${show(rec)} vs ${run.label} ${show(run)} (${setting}); the recommendation stands.`
-    : held
-      ? `The trial race agrees: ${rec.label} ${show(rec)} vs ${run.label} ${show(run)} (${setting}).`
-      : `The trial race disagrees: ${run.label} ${show(run)} beat ${rec.label} ${show(rec)} (${setting}); on this problem prefer ${run.label} at lr ${run.bestLr}.`;
+  const verdict = converged
+    ? `In the trial race both converged (final losses ${show(rec)} and ${show(run)}, below 1e-10 of the start; ${setting}); the recommendation stands.`
+    : tie
+      ? `The trial race is a tie within noise: ${rec.label} ${show(rec)} vs ${run.label} ${show(run)} (${setting}); the recommendation stands.`
+      : held
+        ? `The trial race agrees: ${rec.label} ${show(rec)} vs ${run.label} ${show(run)} (${setting}).`
+        : `The trial race disagrees: ${run.label} ${show(run)} beat ${rec.label} ${show(rec)} (${setting}); on this problem prefer ${run.label} at lr ${run.bestLr}.`;
   return {
     problem: problem.name,
     profile,

@@ -294,8 +294,13 @@ function summariseProblem(
       defaultSummary: summarise(p, defaults, target),
     };
   });
+  // Losses within 1e-10 of the untrained loss of zero are all "converged": rounding decides
+  // between them, so converged runs are ranked by their speed (steps to the target) instead.
+  const floor = p.objective === 'loss' ? 1e-10 * Math.abs(referenceScore(p, tunedRuns.flat())) : 0;
+  const rankKey = (o: OptimizerResult) => Math.max(o.summary.medianScore, floor);
+  const speed = (o: OptimizerResult) => o.summary.stepsToTarget ?? Infinity;
   const ranking = [...optimizers]
-    .sort((a, b) => a.summary.medianScore - b.summary.medianScore || a.name.localeCompare(b.name))
+    .sort((a, b) => rankKey(a) - rankKey(b) || speed(a) - speed(b) || a.name.localeCompare(b.name))
     .map((o) => o.name);
   return {
     name: p.name,
