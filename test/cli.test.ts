@@ -103,3 +103,16 @@ describe('descent replay', () => {
     assert.match(r.stderr, /bad.json: unknown problem kind "cube"/);
   });
 });
+
+test('replay --check --dtype float32 holds the float32 bound on the golden cases', () => {
+  const r = cli(
+    'replay',
+    '--check',
+    '--dtype',
+    'float32',
+    fixture('adam_plain__rosen.json'),
+    fixture('sgd_momentum__ls.json'),
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /2 passed, 0 failed/);
+});

@@ -4,6 +4,7 @@ import {
   caseError,
   referenceTrajectory,
   replayCase,
+  replayTolerance,
   worstRelativeError,
 } from '../src/replay/run.ts';
 import { loadCases } from './helpers/fixtures.ts';
@@ -25,10 +26,8 @@ describe('float64 replay matches torch.optim at 1e-10', () => {
   }
 });
 
-// float32 keeps 24 bits: each step rounds the gradient, every slot and the parameter, so a
-// run of N steps that does not amplify errors drifts by at most about N·4·2^-24 relative to
-// float64 (x0 itself is rounded once more). The bound below is that, for the case's N.
-const float32Tolerance = (steps: number) => steps * 4 * 2 ** -24;
+// float32: N·4·2⁻²⁴ after N steps (derived in replayTolerance's TSDoc).
+const float32Tolerance = (steps: number) => replayTolerance('float32', steps);
 
 describe('float32 replay stays within N·4·2^-24 of the float64 reference', () => {
   for (const [file, c] of cases) {

@@ -7,6 +7,16 @@ import { readHyper, Scheduler } from '../schedules/scheduler.ts';
 
 export type Dtype = 'float32' | 'float64';
 
+/**
+ * How close a replay must be to the float64 reference: 1e-10 relative in float64; in float32,
+ * which keeps 24 bits, N·4·2⁻²⁴ after N steps (each step rounds the gradient, every slot and the
+ * parameter, so a run that does not amplify errors drifts by at most that; x0 itself is rounded
+ * once more).
+ */
+export function replayTolerance(dtype: Dtype, steps: number): number {
+  return dtype === 'float32' ? steps * 4 * 2 ** -24 : 1e-10;
+}
+
 export interface ReplayResult {
   name: string;
   trajectory: number[][];
