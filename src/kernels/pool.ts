@@ -82,9 +82,14 @@ export function serveJobs(fns: readonly KernelFn[], job: SharedArrayBuffer): nev
     for (let spin = 0; spin < 20000 && Atomics.load(ctl, 0) === seen; spin++);
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
-    const fn = fns[args[0]!] as KernelFn;
-    callKernel(fn, args[2]!, ptrs, args[1]!, scalars);
-    Atomics.store(ctl, 1, seen);
+    let done = seen;
+    try {
+      callKernel(fns[args[0]!] as KernelFn, args[2]!, ptrs, args[1]!, scalars);
+    } catch {
+      // A failed part is reported as the negated generation: the caller throws, never hangs.
+      done = -seen;
+    }
+    Atomics.store(ctl, 1, done);
     Atomics.notify(ctl, 1);
   }
 }
@@ -140,6 +145,7 @@ export class ThreadRunner implements KernelRunner {
       // Wait on the value just read: had we re-read it, a helper finishing in between would
       // leave us waiting for a change that never comes.
       for (let done = Atomics.load(ctl, 1); done !== want; done = Atomics.load(ctl, 1)) {
+        if (done === -want) throw new Error('descent: a helper thread failed its part of a step');
         Atomics.wait(ctl, 1, done);
       }
     }

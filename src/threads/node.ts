@@ -30,13 +30,17 @@ const workers = new WeakMap<Arena, Worker[]>();
 
 // The helper's whole program: the browser-safe serving loop of kernels/pool.ts, by its source,
 // so that it runs the same from TypeScript sources (tests) and from dist/ with no file to find.
+// A dynamic import works whether the worker inherits a CommonJS or an ES module default.
 const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
 ${callKernel.toString()}
 ${serveJobs.toString()}
-const { module, memory, job, names } = workerData;
-const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-serveJobs(names.map((name) => (name ? exports[name] : undefined)), job);
+import('node:worker_threads').then(({ workerData, parentPort }) => {
+  const { module, memory, job, names } = workerData;
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const fns = names.map((name) => (name ? kernels[name] : undefined));
+  parentPort.postMessage('ready');
+  serveJobs(fns, job);
+});
 `;
 
 /** A shared arena with helper threads; `stopThreads(arena)` ends them. */
@@ -72,15 +76,23 @@ export async function createThreadedArena(options: ThreadedArenaOptions): Promis
     jobs.push(job);
     list.push(w);
   }
-  await Promise.all(
+  const ready = Promise.all(
     list.map(
       (w) =>
         new Promise<void>((resolve, reject) => {
-          w.once('online', () => resolve());
+          // Ready once its kernels are instantiated: a helper that failed to start is an error here,
+          // not a step that waits forever.
+          w.once('message', () => resolve());
           w.once('error', reject);
         }),
     ),
   );
+  try {
+    await ready;
+  } catch (e) {
+    await Promise.all(list.map((w) => w.terminate()));
+    throw e;
+  }
   // A helper blocks in Atomics.wait between steps: it must not keep the process alive.
   for (const w of list) w.unref();
   workers.set(arena, list);
