@@ -13,11 +13,13 @@ import { JOB_BYTES, ThreadRunner, callKernel, serveJobs } from '../kernels/pool.
 
 /**
  * Elements below which a step is not split. Measured on the 2-core machine (`npm run bench`,
- * thread sweep of float32 Adam, three runs while other jobs kept the load average at 4 to 8):
- * at 1M parameters two threads tied, won 1.8x and lost 7%; at 4M they won 1.85x, tied and won
- * 1.4x. Below that, waking a helper on a busy machine costs more than its half of the work saves.
+ * thread sweep of float32 Adam, one thread / split, ms): quiet (load average 1), 0.157 / 0.114 at
+ * 256K and 0.62 / 0.32 at 1M, split winning from 4K on; busy (load 5 to 8, other jobs on the
+ * second core), 0.157 / 0.184 and 0.157 / 0.099 at 256K, 0.62 / 0.66 at 1M, 2.9 / 1.7 to 2.0 at 4M.
+ * 256K keeps the gain of a free core and bounds the loss of a busy one to a few hundredths of a
+ * millisecond.
  */
-export const DEFAULT_THREAD_THRESHOLD = 1 << 21;
+export const DEFAULT_THREAD_THRESHOLD = 1 << 18;
 
 export interface ThreadedArenaOptions extends ArenaOptions {
   /** Helper threads besides the caller (default: the machine's cores minus one, at least 1). */
