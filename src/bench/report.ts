@@ -55,7 +55,11 @@ export function formatReport(r: SpeedReport): string {
     out.push('|---|---|---|');
     for (const t of r.threads)
       out.push(`| ${t.size} | ${t.fastMs.toFixed(3)} | ${t.threadedMs.toFixed(3)} |`);
-    out.push(`threads win from ${r.threadThreshold ?? 'no swept size'} parameters on`);
+    out.push(
+      r.threadThreshold === null
+        ? 'threads won at no swept size'
+        : `threads win from ${r.threadThreshold} parameters on`,
+    );
   }
   for (const note of r.notes) out.push(`note: ${note}`);
   return out.join('\n');
