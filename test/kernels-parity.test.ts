@@ -190,7 +190,9 @@ describe('float64 fast paths equal the plain kernels bit for bit', () => {
  * standard bound (Higham, Accuracy and Stability, §3.1), the error is at most about k·u times the
  * sum of the magnitudes of the terms, which for every update here (x ← a·x + b, p ← p·δ − step)
  * is at most |x_old| + |x_new|. Centered RMSprop divides by √(v − ḡ²), which amplifies the
- * error of v and ḡ by v / (v − ḡ²): that factor multiplies its bound.
+ * error of v and ḡ by v / (v − ḡ²): that factor multiplies its bound. (NAdam's step has two
+ * terms that can cancel, where |x_old| + |x_new| would understate their magnitudes; on these
+ * states they do not, and the bound holds as derived.)
  */
 const U = 2 ** -24;
 const F32_TOL = 23 * U;
