@@ -45,6 +45,21 @@ async function mlp(split: Split, hidden: number[], o: CreateOptions): Promise<Mo
   });
 }
 
+// Data sets are read or generated once per process and shared by every model built on them
+// (models never write their data): a race builds hundreds of models on the same data.
+function once<T>(load: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= load());
+}
+const digits = once(loadDigits);
+const sparseData = once(() => makeSparseLogreg({ seed: SPARSE_LOGREG_DATA_SEED }));
+const fashionByDir = new Map<string | undefined, ReturnType<typeof loadFashionMnist>>();
+function fashion(dir: string | undefined): ReturnType<typeof loadFashionMnist> {
+  let split = fashionByDir.get(dir);
+  if (!split) fashionByDir.set(dir, (split = loadFashionMnist(dir)));
+  return split;
+}
+
 const DATASET_PROBLEMS: Problem[] = [
   {
     name: 'digits-logreg',
@@ -53,7 +68,7 @@ const DATASET_PROBLEMS: Problem[] = [
     defaults: { epochs: 10, batchSize: 32 },
     tfjs: false,
     create: async () => {
-      const { train, test } = loadDigits();
+      const { train, test } = digits();
       return softmaxModel(train, test);
     },
   },
@@ -63,7 +78,7 @@ const DATASET_PROBLEMS: Problem[] = [
     description: 'MLP 64-128-64-10 (ReLU) on the embedded UCI digits, gradients from tfjs',
     defaults: { epochs: 10, batchSize: 32 },
     tfjs: true,
-    create: (o = {}) => mlp(loadDigits(), [128, 64], o),
+    create: (o = {}) => mlp(digits(), [128, 64], o),
   },
   {
     name: 'fashion-logreg',
@@ -72,7 +87,7 @@ const DATASET_PROBLEMS: Problem[] = [
     defaults: { epochs: 3, batchSize: 128 },
     tfjs: false,
     create: async (o = {}) => {
-      const { train, test } = loadFashionMnist(o.dataDir);
+      const { train, test } = fashion(o.dataDir);
       return softmaxModel(train, test);
     },
   },
@@ -82,7 +97,7 @@ const DATASET_PROBLEMS: Problem[] = [
     description: 'MLP 784-256-128-10 (ReLU) on Fashion-MNIST, gradients from tfjs',
     defaults: { epochs: 3, batchSize: 128 },
     tfjs: true,
-    create: (o = {}) => mlp(loadFashionMnist(o.dataDir), [256, 128], o),
+    create: (o = {}) => mlp(fashion(o.dataDir), [256, 128], o),
   },
   {
     name: 'sparse-logreg',
@@ -92,7 +107,7 @@ const DATASET_PROBLEMS: Problem[] = [
     defaults: { epochs: 10, batchSize: 32 },
     tfjs: false,
     create: async () => {
-      const { train, test } = makeSparseLogreg({ seed: SPARSE_LOGREG_DATA_SEED });
+      const { train, test } = sparseData();
       return sparseLogisticModel(train, test);
     },
   },

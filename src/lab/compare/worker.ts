@@ -21,16 +21,22 @@ function problemFor(ref: BuiltinRef): RaceProblem {
   return p;
 }
 
-parentPort?.on('message', async (msg: { id: number; ref: BuiltinRef; job: Job }) => {
-  try {
-    const record = await runOne(
-      problemFor(msg.ref),
-      findContender(msg.job.optimizer),
-      msg.job.lr,
-      msg.job.seed,
-    );
-    parentPort?.postMessage({ id: msg.id, record });
-  } catch (e) {
-    parentPort?.postMessage({ id: msg.id, error: (e as Error).message });
-  }
+// Jobs run one after the other, in arrival order: the pool keeps a second one queued here so
+// that this thread never waits for the next, and two runs must not interleave (tfjs's backend
+// setup is not re-entrant).
+let chain: Promise<void> = Promise.resolve();
+parentPort?.on('message', (msg: { id: number; ref: BuiltinRef; job: Job }) => {
+  chain = chain.then(async () => {
+    try {
+      const record = await runOne(
+        problemFor(msg.ref),
+        findContender(msg.job.optimizer),
+        msg.job.lr,
+        msg.job.seed,
+      );
+      parentPort?.postMessage({ id: msg.id, record });
+    } catch (e) {
+      parentPort?.postMessage({ id: msg.id, error: (e as Error).message });
+    }
+  });
 });
