@@ -8,6 +8,7 @@ import {
   Adamax,
   AdamW,
   createOptimizer,
+  OPTIMIZER_NAMES,
   NAdam,
   RAdam,
   RMSprop,
@@ -87,20 +88,7 @@ test('AdamW with weightDecay 0 equals Adam, bit for bit', () => {
 });
 
 test('state round-trip: stateDict then loadStateDict into a fresh optimizer continues bit for bit', () => {
-  const names = [
-    'sgd',
-    'momentum',
-    'nesterov',
-    'adagrad',
-    'adadelta',
-    'rmsprop',
-    'adam',
-    'adamw',
-    'amsgrad',
-    'adamax',
-    'nadam',
-    'radam',
-  ];
+  const names = OPTIMIZER_NAMES;
   fc.assert(
     fc.property(
       fc.constantFrom(...names),

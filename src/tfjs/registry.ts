@@ -1,4 +1,4 @@
-import { createOptimizer } from '../core/registry.ts';
+import { createOptimizer, OPTIMIZER_NAMES } from '../core/registry.ts';
 import type { SWATSOptions } from '../wrappers/swats.ts';
 import { SWATS } from '../wrappers/swats.ts';
 import type { Stepper } from '../wrappers/stepper.ts';
@@ -38,21 +38,9 @@ export type StepperFactory = (
   variables: readonly VariableInfo[],
 ) => Stepper | Built;
 
-// The names of the core registry that take dense gradients, plus SWATS.
-const BUILTIN = [
-  'sgd',
-  'momentum',
-  'nesterov',
-  'adagrad',
-  'adadelta',
-  'rmsprop',
-  'adam',
-  'adamw',
-  'amsgrad',
-  'adamax',
-  'nadam',
-  'radam',
-] as const;
+// The core registry's names except SparseAdam, whose lazy update needs row-sparse gradients
+// (tfjs hands dense ones); SWATS is added below.
+const BUILTIN: readonly string[] = OPTIMIZER_NAMES.filter((n) => n !== 'sparseadam');
 
 const factories = new Map<string, StepperFactory>();
 for (const name of BUILTIN) {
@@ -79,7 +67,7 @@ export function registerTfOptimizer(name: string, factory: StepperFactory): void
     throw new TypeError(`registerTfOptimizer: factory must be a function, got ${typeof factory}`);
   }
   const key = name.toLowerCase();
-  if ((BUILTIN as readonly string[]).includes(key) || key === 'swats') {
+  if (BUILTIN.includes(key) || key === 'swats') {
     throw new RangeError(`registerTfOptimizer: "${name}" is a built-in optimizer name`);
   }
   factories.set(key, factory);
