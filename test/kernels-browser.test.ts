@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { serveStatic } from '../src/cli/playground.ts';
+import { launchChromium } from './playground-browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 
 // Runs in the page (as a string: tsx would wrap functions in helpers the page lacks).
@@ -40,23 +39,11 @@ const PAGE_SCRIPT = (base: string) => `(async () => {
 
 test(
   'in Chromium: wasm SIMD present, a plain-memory arena, in-place steps equal to the plain loop',
-  { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}`, timeout: 60_000 },
+  { timeout: 60_000 },
   async () => {
     assert.ok(existsSync(`${DIST}index.js`), 'dist/ is built (npm run build)');
     const { server, url } = await serveStatic(DIST);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(url);

@@ -22,19 +22,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Builds the page into a temp folder, serves it under /descent/ and starts Chromium. */
-export async function startHarness(): Promise<Harness> {
+/**
+ * Starts Debian's Chromium headless, with every background connection off (this machine's
+ * network is closed and the pages need none); a missing Chromium is an error, not a skip.
+ */
+export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `no Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH`,
     );
   }
-  const dist = await buildPlayground(join(mkdtempSync(join(tmpdir(), 'descent-web-')), 'dist'));
-  const { server, url } = await serveStatic(dist, { basePath: '/descent/' });
-  await mkdir(ARTIFACTS, { recursive: true });
-  const browser = await chromium.launch({
+  // launch() gives Chromium a fresh, empty profile folder of its own each time.
+  return chromium.launch({
     executablePath: CHROMIUM,
-    // No connections out: this machine's network is closed and the page needs none.
     args: [
       '--headless',
       '--no-sandbox',
@@ -45,8 +45,15 @@ export async function startHarness(): Promise<Harness> {
       '--disable-component-update',
       '--disable-sync',
     ],
-    // (launch() gives Chromium a fresh, empty profile folder of its own each time.)
   });
+}
+
+/** Builds the page into a temp folder, serves it under /descent/ and starts Chromium. */
+export async function startHarness(): Promise<Harness> {
+  const dist = await buildPlayground(join(mkdtempSync(join(tmpdir(), 'descent-web-')), 'dist'));
+  const { server, url } = await serveStatic(dist, { basePath: '/descent/' });
+  await mkdir(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
   return {
     browser,
     server,
