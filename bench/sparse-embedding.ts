@@ -50,15 +50,21 @@ const denseGrads = Array.from({ length: STEPS }, (_, k) => {
 });
 
 /**
- * Mean ms per step over STEPS steps. A dense zero-gradient step first allocates the state and
- * touches every page, so that page faults of fresh memory do not count against the lazy path
- * (in training the table is warm).
+ * Median ms per step over 3·STEPS steps cycling through the STEPS gradients. A dense
+ * zero-gradient step first allocates the state and touches every page, so that page faults of
+ * fresh memory do not count against the lazy path (in training the table is warm), and two
+ * untimed steps warm the code.
  */
 function time(opt: Optimizer<never>, grad: (k: number) => Float32Array | SparseGradient): number {
   opt.step([zero]);
-  const t0 = performance.now();
-  for (let k = 0; k < STEPS; k++) opt.step([grad(k)]);
-  return (performance.now() - t0) / STEPS;
+  for (let k = 0; k < 2; k++) opt.step([grad(k)]);
+  const times: number[] = [];
+  for (let k = 0; k < 3 * STEPS; k++) {
+    const t0 = performance.now();
+    opt.step([grad(k % STEPS)]);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[times.length >> 1]!;
 }
 
 const denseAt = (k: number) => denseGrads[k]!;
