@@ -23,8 +23,10 @@ export function checkGradients(
       `${name}: step got ${grads.length} gradients for ${params.length} parameters`,
     );
   }
-  grads.forEach((g, i) => {
-    if (g === null || g === undefined) return;
+  // A plain loop, not forEach: this runs on every step, which must not allocate.
+  for (let i = 0; i < grads.length; i++) {
+    const g = grads[i];
+    if (g === null || g === undefined) continue;
     const p = params[i] as FloatBuffer;
     if (isFloatBuffer(g)) {
       if (g.length !== p.length) {
@@ -37,7 +39,7 @@ export function checkGradients(
           `${name}: gradient ${i} is ${dtypeOf(g)}, its parameter is ${dtypeOf(p)}`,
         );
       }
-      return;
+      continue;
     }
     if (typeof g !== 'object' || !('indices' in g) || !('values' in g)) {
       throw new TypeError(
@@ -47,7 +49,7 @@ export function checkGradients(
     checkSparse(name, i, g, p);
     const refusal = sparseRefusal(i);
     if (refusal) throw new RangeError(`${name}: gradient ${i} is sparse: ${refusal}`);
-  });
+  }
 }
 
 function checkSparse(name: string, i: number, g: SparseGradient, p: FloatBuffer): void {

@@ -52,6 +52,10 @@ export class Optimizer<H extends CommonOptions> {
   protected readonly state: (ParamState | undefined)[] = [];
   protected readonly rule: Rule<H>;
   private readonly flat: FloatBuffer[] = [];
+  // Reused by every step (which must not allocate): which buffers got new slots this step, and
+  // the bound sparse-gradient check handed to checkGradients.
+  private readonly created: Uint8Array;
+  private readonly refusal = (i: number): string | null => this.sparseRefusal(i);
   /** Clip the total gradient norm to this inside `step` (one read pass, then a kernel scale). */
   clipGradNorm: number | null = null;
   /** Order of that norm (2, 1, Infinity, ...). */
@@ -117,6 +121,7 @@ export class Optimizer<H extends CommonOptions> {
       rule.validate(group as unknown as H);
       return group as unknown as ParamGroup<H>;
     });
+    this.created = new Uint8Array(this.flat.length);
   }
 
   /** The optimizer's name, as in PyTorch (`"Adam"`). */
@@ -146,7 +151,7 @@ export class Optimizer<H extends CommonOptions> {
    */
   step(grads: Gradients, gradScale = 1): void {
     const name = this.rule.name;
-    checkGradients(name, grads, this.flat, (i) => this.sparseRefusal(i));
+    checkGradients(name, grads, this.flat, this.refusal);
     for (const group of this.paramGroups) this.rule.validate(group);
     this.checkStepOptions();
     if (typeof gradScale !== 'number' || Number.isNaN(gradScale)) {
@@ -179,7 +184,7 @@ export class Optimizer<H extends CommonOptions> {
         if (g) {
           st.step += 1;
           if (isSparse(g)) this.rule.updateSparse?.(p, g, st, group, groupScale);
-          else this.rule.update(p, g, st, group, groupScale, created[i] === true);
+          else this.rule.update(p, g, st, group, groupScale, created[i] === 1);
         }
         i++;
       }
@@ -218,8 +223,9 @@ export class Optimizer<H extends CommonOptions> {
   }
 
   /** Allocates missing state and slots up front, so that a step never fails half-way. */
-  private ensureState(grads: Gradients): boolean[] {
-    const created: boolean[] = [];
+  private ensureState(grads: Gradients): Uint8Array {
+    const created = this.created;
+    created.fill(0);
     let i = 0;
     for (const group of this.paramGroups) {
       const specs = this.rule.slots(group);
@@ -233,7 +239,7 @@ export class Optimizer<H extends CommonOptions> {
           for (const { name, fill } of specs) {
             if (!st.slots[name]) {
               st.slots[name] = allocLike(p, fill);
-              created[i] = true;
+              created[i] = 1;
             }
           }
         }

@@ -1,5 +1,5 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule } from '../core/rule.ts';
+import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
 import { fastAdadelta } from '../kernels/rules.ts';
@@ -12,6 +12,12 @@ export interface AdadeltaOptions extends CommonOptions {
 
 const NAME = 'Adadelta';
 
+// A constant list: `slots` runs on every step, which must not allocate.
+const SLOTS: readonly SlotSpec[] = [
+  { name: 'square_avg', fill: 0 },
+  { name: 'acc_delta', fill: 0 },
+];
+
 export const adadeltaRule: Rule<AdadeltaOptions> = {
   name: NAME,
   defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
@@ -22,10 +28,7 @@ export const adadeltaRule: Rule<AdadeltaOptions> = {
     checkNonNegative(NAME, 'weightDecay', h.weightDecay);
     checkBoolean(NAME, 'maximize', h.maximize);
   },
-  slots: () => [
-    { name: 'square_avg', fill: 0 },
-    { name: 'acc_delta', fill: 0 },
-  ],
+  slots: () => SLOTS,
   update(p, g, st, h, gs) {
     const { square_avg, acc_delta } = st.slots as Record<string, FloatBuffer>;
     adadeltaKernel(p, g, square_avg!, acc_delta!, gs, h.lr, h.rho, h.eps, h.weightDecay);

@@ -1,5 +1,5 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule } from '../core/rule.ts';
+import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastAdagrad } from '../kernels/rules.ts';
@@ -12,6 +12,14 @@ export interface AdagradOptions extends CommonOptions {
 }
 
 const NAME = 'Adagrad';
+
+// \`slots\` runs on every step, which must not allocate: the list is rebuilt only when the
+// initial accumulator value differs from the last one asked for.
+let lastSlots: readonly SlotSpec[] = [{ name: 'sum', fill: 0 }];
+function sumSlot(fill: number): readonly SlotSpec[] {
+  if ((lastSlots[0] as SlotSpec).fill !== fill) lastSlots = [{ name: 'sum', fill }];
+  return lastSlots;
+}
 
 export const adagradRule: Rule<AdagradOptions> = {
   name: NAME,
@@ -31,7 +39,7 @@ export const adagradRule: Rule<AdagradOptions> = {
     checkNonNegative(NAME, 'eps', h.eps);
     checkBoolean(NAME, 'maximize', h.maximize);
   },
-  slots: (h) => [{ name: 'sum', fill: h.initialAccumulatorValue }],
+  slots: (h) => sumSlot(h.initialAccumulatorValue),
   update(p, g, st, h, gs) {
     const clr = h.lr / (1 + (st.step - 1) * h.lrDecay);
     adagradKernel(p, g, st.slots.sum as FloatBuffer, gs, clr, h.weightDecay, h.eps);

@@ -14,6 +14,13 @@ export interface AdamOptions extends CommonOptions {
 /** Adam's options; in AdamW `weightDecay` is decoupled from the gradient (default 1e-2). */
 export type AdamWOptions = AdamOptions;
 
+// Constant lists: \`slots\` runs on every step, which must not allocate.
+const ADAM_SLOTS: readonly SlotSpec[] = [
+  { name: 'exp_avg', fill: 0 },
+  { name: 'exp_avg_sq', fill: 0 },
+];
+const AMSGRAD_SLOTS: readonly SlotSpec[] = [...ADAM_SLOTS, { name: 'max_exp_avg_sq', fill: 0 }];
+
 function makeAdamRule(name: string, decoupled: boolean): Rule<AdamOptions> {
   return {
     name,
@@ -29,14 +36,7 @@ function makeAdamRule(name: string, decoupled: boolean): Rule<AdamOptions> {
       checkAdamFamily(name, h);
       checkBoolean(name, 'amsgrad', h.amsgrad);
     },
-    slots(h) {
-      const s: SlotSpec[] = [
-        { name: 'exp_avg', fill: 0 },
-        { name: 'exp_avg_sq', fill: 0 },
-      ];
-      if (h.amsgrad) s.push({ name: 'max_exp_avg_sq', fill: 0 });
-      return s;
-    },
+    slots: (h) => (h.amsgrad ? AMSGRAD_SLOTS : ADAM_SLOTS),
     update(p, g, st, h, gs) {
       const [b1, b2] = h.betas;
       const t = st.step;

@@ -1,5 +1,5 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule } from '../core/rule.ts';
+import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily } from '../core/validate.ts';
 import { fastAdamax } from '../kernels/rules.ts';
@@ -12,16 +12,19 @@ export interface AdamaxOptions extends CommonOptions {
 
 const NAME = 'Adamax';
 
+// A constant list: `slots` runs on every step, which must not allocate.
+const SLOTS: readonly SlotSpec[] = [
+  { name: 'exp_avg', fill: 0 },
+  { name: 'exp_inf', fill: 0 },
+];
+
 export const adamaxRule: Rule<AdamaxOptions> = {
   name: NAME,
   defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
   validate(h) {
     checkAdamFamily(NAME, h);
   },
-  slots: () => [
-    { name: 'exp_avg', fill: 0 },
-    { name: 'exp_inf', fill: 0 },
-  ],
+  slots: () => SLOTS,
   update(p, g, st, h, gs) {
     const [b1, b2] = h.betas;
     const clr = h.lr / (1 - b1 ** st.step);

@@ -14,6 +14,18 @@ export interface RMSpropOptions extends CommonOptions {
 
 const NAME = 'RMSprop';
 
+// The slot lists of the four configurations, built once: \`slots\` runs on every step, which
+// must not allocate. Index: momentum > 0 adds 1, centered adds 2.
+const SQUARE_AVG: SlotSpec = { name: 'square_avg', fill: 0 };
+const BUFFER: SlotSpec = { name: 'momentum_buffer', fill: 0 };
+const GRAD_AVG: SlotSpec = { name: 'grad_avg', fill: 0 };
+const SLOTS: readonly (readonly SlotSpec[])[] = [
+  [SQUARE_AVG],
+  [SQUARE_AVG, BUFFER],
+  [SQUARE_AVG, GRAD_AVG],
+  [SQUARE_AVG, BUFFER, GRAD_AVG],
+];
+
 export const rmspropRule: Rule<RMSpropOptions> = {
   name: NAME,
   defaults: {
@@ -34,12 +46,7 @@ export const rmspropRule: Rule<RMSpropOptions> = {
     checkBoolean(NAME, 'centered', h.centered);
     checkBoolean(NAME, 'maximize', h.maximize);
   },
-  slots(h) {
-    const s: SlotSpec[] = [{ name: 'square_avg', fill: 0 }];
-    if (h.momentum > 0) s.push({ name: 'momentum_buffer', fill: 0 });
-    if (h.centered) s.push({ name: 'grad_avg', fill: 0 });
-    return s;
-  },
+  slots: (h) => SLOTS[(h.momentum > 0 ? 1 : 0) + (h.centered ? 2 : 0)] as readonly SlotSpec[],
   update(p, g, st, h, gs) {
     const { square_avg, momentum_buffer, grad_avg } = st.slots;
     rmspropKernel(

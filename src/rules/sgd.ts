@@ -1,5 +1,5 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule } from '../core/rule.ts';
+import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastSgd, fastSgdMomentum } from '../kernels/rules.ts';
@@ -12,6 +12,10 @@ export interface SGDOptions extends CommonOptions {
 }
 
 const NAME = 'SGD';
+
+// Constant lists: \`slots\` runs on every step, which must not allocate.
+const NO_SLOTS: readonly SlotSpec[] = [];
+const MOMENTUM_SLOTS: readonly SlotSpec[] = [{ name: 'momentum_buffer', fill: 0 }];
 
 export const sgdRule: Rule<SGDOptions> = {
   name: NAME,
@@ -36,7 +40,7 @@ export const sgdRule: Rule<SGDOptions> = {
       );
     }
   },
-  slots: (h) => (h.momentum !== 0 ? [{ name: 'momentum_buffer', fill: 0 }] : []),
+  slots: (h) => (h.momentum !== 0 ? MOMENTUM_SLOTS : NO_SLOTS),
   update(p, g, st, h, gs, created) {
     const buf = st.slots.momentum_buffer;
     if (!buf) sgdPlain(p, g, gs, h.lr, h.weightDecay);

@@ -1,5 +1,5 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule } from '../core/rule.ts';
+import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily } from '../core/validate.ts';
 
@@ -9,6 +9,12 @@ export interface SparseAdamOptions extends CommonOptions {
 }
 
 const NAME = 'SparseAdam';
+
+// A constant list: `slots` runs on every step, which must not allocate.
+const SLOTS: readonly SlotSpec[] = [
+  { name: 'exp_avg', fill: 0 },
+  { name: 'exp_avg_sq', fill: 0 },
+];
 
 /**
  * One row range of the lazy Adam update. PyTorch's SparseAdam folds √(1−β₂ᵗ) into the step
@@ -42,10 +48,7 @@ export const sparseAdamRule: Rule<SparseAdamOptions> = {
   validate(h) {
     checkAdamFamily(NAME, h);
   },
-  slots: () => [
-    { name: 'exp_avg', fill: 0 },
-    { name: 'exp_avg_sq', fill: 0 },
-  ],
+  slots: () => SLOTS,
   // A dense gradient is the sparse one with every row listed: all moments decay every step.
   update(p, g, st, h, gs) {
     const [b1, b2] = h.betas;
