@@ -42,3 +42,12 @@ export function nameList(known: readonly string[]): (value: string) => string[] 
     return names;
   };
 }
+
+/** A seed: an integer in [0, 2³² − 1]. */
+export function seed(value: string): number {
+  const x = Number(value);
+  if (!/^\d+$/.test(value.trim()) || x > 4294967295) {
+    throw new InvalidArgumentError('must be an integer in [0, 4294967295].');
+  }
+  return x;
+}

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { Optimizer } from '../core/optimizer.ts';
 import { OPTIMIZER_NAMES } from '../core/registry.ts';
 import type { CommonOptions } from '../core/types.ts';
@@ -7,6 +7,7 @@ import { findProblem } from '../lab/problems.ts';
 import { progressBar, type Progress } from '../lab/node/progress.ts';
 import { resolveBatchSize, type BatchSize } from '../lab/sampler.ts';
 import { Trainer } from '../lab/trainer.ts';
+import { batchSize, positiveInt, positiveNumber, seed } from './args.ts';
 import { resumeRun, saveRun, type RunConfig } from './train-checkpoint.ts';
 
 interface TrainFlags {
@@ -23,38 +24,6 @@ interface TrainFlags {
   checkpoint?: string;
   every?: number;
   resume?: string;
-}
-
-function positiveNumber(value: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x <= 0) {
-    throw new InvalidArgumentError('must be a finite number > 0.');
-  }
-  return x;
-}
-
-function positiveInt(value: string): number {
-  const x = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(x) || x < 1) {
-    throw new InvalidArgumentError('must be an integer >= 1.');
-  }
-  return x;
-}
-
-function seed(value: string): number {
-  const x = Number(value);
-  if (!/^\d+$/.test(value.trim()) || x > 4294967295) {
-    throw new InvalidArgumentError('must be an integer in [0, 4294967295].');
-  }
-  return x;
-}
-
-function batchSize(value: string): BatchSize {
-  if (value === 'full') return 'full';
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new InvalidArgumentError("must be 'full' or an integer >= 1.");
-  }
-  return Number(value);
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
