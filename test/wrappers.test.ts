@@ -305,3 +305,21 @@ describe('SWATS', () => {
     buf.forEach((b, i) => assert.ok(Math.abs(b - want[i]!) < 1e-12));
   });
 });
+
+test('Accumulate refuses bad gradients with the core checks, before adding anything', () => {
+  const x = Float64Array.of(1, 2);
+  const acc = new Accumulate(new SGD([x], { lr: 0.5 }), { steps: 2, reduction: 'sum' });
+  acc.step([Float64Array.of(1, 1)]);
+  assert.throws(
+    () => acc.step([Float32Array.of(1, 1)]),
+    /Accumulate: gradient 0 is float32, its parameter is float64/,
+  );
+  assert.throws(
+    () => acc.step([Float64Array.of(1)]),
+    /Accumulate: gradient 0 has length 1, its parameter has length 2/,
+  );
+  assert.throws(() => acc.step([]), /Accumulate: step got 0 gradients for 1 parameters/);
+  acc.step([{ indices: [1], values: Float64Array.of(2) }]);
+  // Only the two accepted gradients were summed: (1, 1) + (0, 2).
+  assert.deepEqual(x, Float64Array.of(1 - 0.5, 2 - 1.5));
+});

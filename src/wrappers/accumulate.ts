@@ -1,4 +1,5 @@
 import type { Gradients } from '../core/optimizer.ts';
+import { checkGradients } from '../core/check-gradients.ts';
 import { isSparse } from '../core/gradients.ts';
 import type { FloatBuffer } from '../core/types.ts';
 import { expectType, restoreBuffer, type Stepper } from './stepper.ts';
@@ -18,6 +19,7 @@ export interface AccumulateStateDict {
 }
 
 const NAME = 'Accumulate';
+const noRefusal = () => null;
 
 /**
  * Gradient accumulation (optax `MultiSteps`, Keras `gradient_accumulation_steps`): every call
@@ -59,19 +61,9 @@ export class Accumulate implements Stepper {
 
   step(grads: Gradients, gradScale = 1): void {
     const params = this.inner.params;
-    if (!Array.isArray(grads) || grads.length !== params.length) {
-      throw new RangeError(
-        `${NAME}: step got ${grads?.length} gradients for ${params.length} parameters`,
-      );
-    }
-    grads.forEach((g, i) => {
-      const n = g ? (isSparse(g) ? null : g.length) : null;
-      if (n !== null && n !== (params[i] as FloatBuffer).length) {
-        throw new RangeError(
-          `${NAME}: gradient ${i} has length ${n}, its parameter has length ${(params[i] as FloatBuffer).length}`,
-        );
-      }
-    });
+    // The core's checks (count, length, dtype, sparse indices), before anything is added;
+    // every optimizer may take sparse gradients here, since they are summed into dense buffers.
+    checkGradients(NAME, grads, params, noRefusal);
     const buffers = (this.buffers ??= params.map((p) =>
       p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length),
     ));
