@@ -51,6 +51,19 @@ test('large blocks are staggered by whole cache lines, so equal sizes do not ali
   assert.equal(tight.alloc(size), 0);
 });
 
+test('blocks of 4 MB and more are also staggered by whole pages, at least 16 KB apart', () => {
+  const size = BlockAllocator.PAGE_STAGGER_FROM;
+  const blocks = new BlockAllocator(0, 16 * size);
+  const starts = Array.from({ length: 8 }, () => blocks.alloc(size));
+  for (let i = 1; i < starts.length; i++) {
+    const pad = starts[i]! - starts[i - 1]! - size;
+    assert.ok(pad >= 16384 && pad < 16384 * 8, `pad ${pad}`);
+  }
+  // The cache-line stagger still applies on top: no two blocks share their offset in a page.
+  const offsets = starts.map((s) => s % size);
+  assert.equal(new Set(offsets.map((o) => o % 4096)).size, offsets.length);
+});
+
 test('an arena refuses bad options and reports when it is full', () => {
   assert.throws(
     () => createArenaSync({ bytes: 0 }),

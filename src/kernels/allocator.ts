@@ -5,7 +5,12 @@
  * Large blocks are padded by a rotating number of cache lines. Without it, buffers of equal,
  * power-of-two sizes start at addresses equal modulo the cache's way size, and a kernel that
  * streams five of them at once (AMSGrad, centered RMSprop with momentum) thrashes a few cache
- * sets: measured here, 16M-float32 AMSGrad took 66 ms instead of about 15.
+ * sets: measured here, 16M-float32 AMSGrad took 66 ms instead of about 15. Blocks of 4 MB and
+ * more are further staggered by 4 to 28 pages (16 to 112 KB). Measured here (16M float32, Adam's
+ * four streams at equal offsets plus a stagger x): x of 64 B to 8 KB gave Adam 12.4-14 ms and
+ * the in-place limit 10-12 ms; every x from 16 KB to 4 MB gave Adam about 11 ms and the limit
+ * about 9.5 ms. Why streams only a page or two apart are slower was not pinned down (the memory
+ * is 4 KB pages, so it is not plain DRAM-bank aliasing); the figures are what the pad rests on.
  */
 export class BlockAllocator {
   /** Free blocks as [start, end) byte pairs, sorted by start, never adjacent. */
@@ -25,6 +30,9 @@ export class BlockAllocator {
   static readonly ALIGN = 64;
   /** Blocks from this size on get a stagger of 1 to 31 cache lines. */
   static readonly STAGGER_FROM = 65536;
+  /** Blocks from this size on also get a stagger of 1 to 7 times {@link PAGE_STEP}. */
+  static readonly PAGE_STAGGER_FROM = 4 << 20;
+  static readonly PAGE_STEP = 16384;
 
   /** Bytes handed out and not yet released (with their padding). */
   get used(): number {
@@ -49,6 +57,9 @@ export class BlockAllocator {
   alloc(bytes: number): number {
     const A = BlockAllocator.ALIGN;
     let size = Math.max(A, Math.ceil(bytes / A) * A);
+    if (size >= BlockAllocator.PAGE_STAGGER_FROM) {
+      size += BlockAllocator.PAGE_STEP * (1 + (this.color % 7));
+    }
     if (size >= BlockAllocator.STAGGER_FROM) size += A * (1 + (this.color % 31));
     for (let i = 0; i < this.free.length; i += 2) {
       const s = this.free[i]!;
