@@ -44,6 +44,16 @@ test('descent bench --quick: every optimizer on every path, the limits, tf.train
   );
   assert.ok(report.heap.every((h) => h.heapUsed.length === 11));
 
+  // The divider's floors: the update rules' own counts (Adam m̂/(√v̂+ε): one root, one division;
+  // Adamax m/u: one division; SGD: none), the probes' costs, a best ratio in (0, 1].
+  assert.ok(report.divider.sqrtNs > 0 && report.divider.divNs > 0);
+  const floor = (name: string) => report.floors.find((f) => f.optimizer === name);
+  assert.deepEqual([floor('adam')?.sqrt, floor('adam')?.div], [1, 1]);
+  assert.deepEqual([floor('adamax')?.sqrt, floor('adamax')?.div], [0, 1]);
+  assert.equal(floor('sgd'), undefined);
+  for (const f of report.floors) assert.ok(f.floorMs > 0 && f.bestRatio > 0 && f.bestRatio <= 1);
+  assert.match(formatReport(report), /### The divider: one f32x4 square root [\d.]+ ns/);
+
   const dir = mkdtempSync(join(tmpdir(), 'descent-bench-'));
   const saved = JSON.parse(readFileSync(saveReport(report, dir), 'utf8'));
   assert.equal(saved.rows.length, report.rows.length);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
-import { emitModule } from './emit.ts';
+import { dividerOps, emitModule } from './emit.ts';
 import { KERNELS } from './kernels.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,7 +38,11 @@ writeFileSync(
     `/** The kernels over a plain (non-shared) memory, base64. */\n` +
     `export const KERNELS_WASM = '${b64(plain)}';\n` +
     `/** The kernels over a shared memory (for worker threads), base64. */\n` +
-    `export const KERNELS_WASM_SHARED = '${b64(shared)}';\n`,
+    `export const KERNELS_WASM_SHARED = '${b64(shared)}';\n` +
+    `/** Square roots and divisions per element of each kernel's float32 variants (the most). */\n` +
+    `export const DIVIDER_OPS: Record<string, { sqrt: number; div: number }> = ${JSON.stringify(
+      Object.fromEntries(KERNELS.map((k) => [k.name, dividerOps(k)])),
+    )};\n`,
 );
 console.log(
   `wasm kernels: ${plain.length} bytes (plain), ${shared.length} bytes (shared) -> ${out}`,

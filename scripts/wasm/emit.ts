@@ -166,3 +166,23 @@ export function emitModule(defs: readonly KernelDef[], shared: boolean): string 
   const mem = shared ? '1 65536 shared' : '1';
   return `(module\n(import "env" "memory" (memory ${mem}))\n${funcs.join('\n')}\n)\n`;
 }
+
+/**
+ * The most square roots and divisions one element of a float32 variant of `def` performs. They
+ * run on one unpipelined divider unit, whose throughput the benchmark measures, so these counts
+ * give each rule a floor on its step time that no memory layout can beat.
+ */
+export function dividerOps(def: KernelDef): { sqrt: number; div: number } {
+  let sqrt = 0;
+  let div = 0;
+  for (let bits = 0; bits < 1 << def.flags.length; bits++) {
+    const flags: Record<string, boolean> = {};
+    def.flags.forEach((flag, i) => (flags[flag] = (bits & (1 << i)) !== 0));
+    const b = new Body('f32', true, 0, false);
+    def.body(b, flags);
+    const text = b.lines.join('\n');
+    sqrt = Math.max(sqrt, text.split('f32x4.sqrt').length - 1);
+    div = Math.max(div, text.split('f32x4.div').length - 1);
+  }
+  return { sqrt, div };
+}

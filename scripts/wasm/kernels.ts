@@ -237,6 +237,26 @@ function stream(k: number): KernelDef {
   };
 }
 
+/**
+ * Throughput probes for the benchmark: `p = √g` and `p = c / g` over a cache-resident buffer time
+ * one SIMD square root or division per lane group, the operations that share the core's single
+ * divider unit and bound the rules that use them (see `dividerOps`).
+ */
+const probeSqrt: KernelDef = {
+  name: 'probe_sqrt',
+  arrays: ['p', 'g'],
+  scalars: [],
+  flags: [],
+  body: (o) => o.st('p', o.sqrt(o.ld('g'))),
+};
+const probeDiv: KernelDef = {
+  name: 'probe_div',
+  arrays: ['p', 'g'],
+  scalars: ['c'],
+  flags: [],
+  body: (o) => o.st('p', o.div(o.k('c'), o.ld('g'))),
+};
+
 export const KERNELS: readonly KernelDef[] = [
   sgd,
   sgdMomentum,
@@ -251,4 +271,6 @@ export const KERNELS: readonly KernelDef[] = [
   stream(2),
   stream(3),
   stream(4),
+  probeSqrt,
+  probeDiv,
 ];

@@ -41,6 +41,26 @@ export function formatReport(r: SpeedReport): string {
         `\n\`TypedArray.set\` copy of the same size: ${copy.toFixed(1)} GB/s (read + write).`,
       );
   }
+  if (r.floors.length) {
+    const d = r.divider;
+    out.push('');
+    out.push(
+      `### The divider: one f32x4 square root ${d.sqrtNs.toFixed(3)} ns, one division ${d.divNs.toFixed(3)} ns (one thread)`,
+    );
+    out.push('');
+    out.push(
+      "Roots and divisions run on the core's divider unit: their count times these costs is a floor no one-thread step beats, however well it overlaps with memory.",
+    );
+    out.push('');
+    out.push(
+      '| params | optimizer | √ + ÷ per element | divider floor (ms) | limit (ms) | best possible ratio | measured ratio |',
+    );
+    out.push('|---|---|---|---|---|---|---|');
+    for (const f of r.floors)
+      out.push(
+        `| ${f.size} | ${f.optimizer} | ${f.sqrt} + ${f.div} | ${f.floorMs.toFixed(2)} | ${f.limitMs.toFixed(2)} | ${f.bestRatio.toFixed(2)} | ${f.ratio.toFixed(2)} |`,
+      );
+  }
   for (const h of r.heap) {
     const first = h.heapUsed[0] as number;
     const last = h.heapUsed[h.heapUsed.length - 1] as number;

@@ -25,7 +25,8 @@ import {
 } from '../index.ts';
 import type { Arena } from '../kernels/arena.ts';
 import { setFastPaths } from '../kernels/dispatch.ts';
-import { K, slotOf } from '../kernels/ids.ts';
+import { DIVIDER_OPS } from '../kernels/generated/wasm.ts';
+import { K, slotOf, type KernelName } from '../kernels/ids.ts';
 import { callKernel } from '../kernels/pool.ts';
 import { createThreadedArena, stopThreads } from '../threads/node.ts';
 
@@ -37,6 +38,8 @@ export interface BenchOptimizer {
   make(params: FloatBuffer[]): Opt;
   /** Buffers read and written per parameter besides the gradient (parameter + slots). */
   written: number;
+  /** The wasm kernel of its fast path (for its square roots and divisions per element). */
+  kernel: KernelName;
   /** The tf.train optimizer with the same math, where one exists. */
   tf?: (t: TfTrain) => unknown;
 }
@@ -57,34 +60,55 @@ const o =
     new C(p, opts) as Opt;
 
 export const BENCH_OPTIMIZERS: readonly BenchOptimizer[] = [
-  { name: 'sgd', make: o(SGD, { lr: 1e-3 }), written: 1, tf: (t) => t.sgd(1e-3) },
+  { name: 'sgd', make: o(SGD, { lr: 1e-3 }), written: 1, kernel: 'sgd', tf: (t) => t.sgd(1e-3) },
   {
     name: 'momentum',
     make: o(SGD, { lr: 1e-3, momentum: 0.9 }),
     written: 2,
+    kernel: 'sgdm',
     tf: (t) => t.momentum(1e-3, 0.9),
   },
   {
     name: 'nesterov',
     make: o(SGD, { lr: 1e-3, momentum: 0.9, nesterov: true }),
     written: 2,
+    kernel: 'sgdm',
     tf: (t) => t.momentum(1e-3, 0.9, true),
   },
-  { name: 'adagrad', make: o(Adagrad, {}), written: 2, tf: (t) => t.adagrad(1e-2) },
-  { name: 'adadelta', make: o(Adadelta, {}), written: 3, tf: (t) => t.adadelta(1) },
-  { name: 'rmsprop', make: o(RMSprop, {}), written: 2, tf: (t) => t.rmsprop(1e-2, 0.99) },
+  {
+    name: 'adagrad',
+    make: o(Adagrad, {}),
+    written: 2,
+    kernel: 'adagrad',
+    tf: (t) => t.adagrad(1e-2),
+  },
+  {
+    name: 'adadelta',
+    make: o(Adadelta, {}),
+    written: 3,
+    kernel: 'adadelta',
+    tf: (t) => t.adadelta(1),
+  },
+  {
+    name: 'rmsprop',
+    make: o(RMSprop, {}),
+    written: 2,
+    kernel: 'rmsprop',
+    tf: (t) => t.rmsprop(1e-2, 0.99),
+  },
   {
     name: 'rmsprop-centered-mom',
     make: o(RMSprop, { centered: true, momentum: 0.9 }),
     written: 4,
+    kernel: 'rmsprop',
     tf: (t) => t.rmsprop(1e-2, 0.99, 0.9, 1e-8, true),
   },
-  { name: 'adam', make: o(Adam, {}), written: 3, tf: (t) => t.adam(1e-3) },
-  { name: 'adamw', make: o(AdamW, {}), written: 3 },
-  { name: 'amsgrad', make: o(Adam, { amsgrad: true }), written: 4 },
-  { name: 'adamax', make: o(Adamax, {}), written: 3, tf: (t) => t.adamax(2e-3) },
-  { name: 'nadam', make: o(NAdam, {}), written: 3 },
-  { name: 'radam', make: o(RAdam, {}), written: 3 },
+  { name: 'adam', make: o(Adam, {}), written: 3, kernel: 'adam', tf: (t) => t.adam(1e-3) },
+  { name: 'adamw', make: o(AdamW, {}), written: 3, kernel: 'adam' },
+  { name: 'amsgrad', make: o(Adam, { amsgrad: true }), written: 4, kernel: 'adam' },
+  { name: 'adamax', make: o(Adamax, {}), written: 3, kernel: 'adamax', tf: (t) => t.adamax(2e-3) },
+  { name: 'nadam', make: o(NAdam, {}), written: 3, kernel: 'nadam' },
+  { name: 'radam', make: o(RAdam, {}), written: 3, kernel: 'radam' },
 ];
 
 export type BenchPath = 'limit' | 'fast' | 'threaded' | 'copy' | 'plain' | 'tfjs-cpu' | 'tfjs-wasm';
@@ -125,6 +149,25 @@ export interface ThreadRow {
   threadedMs: number;
 }
 
+/**
+ * The divider's floor for one optimizer and size: its square roots and divisions per element
+ * times the measured cost of each, the time of that unit alone, against the limit of its row.
+ */
+export interface FloorRow {
+  size: number;
+  optimizer: string;
+  sqrt: number;
+  div: number;
+  /** n/4 × (sqrt × sqrtNs + div × divNs), in ms: no step can be faster on one thread. */
+  floorMs: number;
+  /** The limit of the optimizer's one-thread fast row. */
+  limitMs: number;
+  /** limit / max(limit, floor): the best ratio to the limit one thread could reach. */
+  bestRatio: number;
+  /** The ratio measured for the fast row. */
+  ratio: number;
+}
+
 export interface SpeedReport {
   machine: { cpu: string; cores: number; node: string; loadavg: number[] };
   sizes: number[];
@@ -133,6 +176,9 @@ export interface SpeedReport {
   threads: ThreadRow[];
   /** The smallest swept size from which splitting across threads wins at every larger size. */
   threadThreshold: number | null;
+  /** One f32x4 square root and division, in ns (throughput, one thread, data in cache). */
+  divider: { sqrtNs: number; divNs: number };
+  floors: FloorRow[];
   /** `TypedArray.prototype.set` copy bandwidth per size (read + write bytes per second). */
   copyGbPerS: Record<string, number>;
   notes: string[];
@@ -203,6 +249,15 @@ function timePair(a: () => void, b: () => void, reps: number, warm: number): [nu
   return [ta, tb];
 }
 
+/**
+ * Steps a new optimizer past its start-up: RAdam's first steps (ρ_t ≤ 5, t ≤ 5 at β₂ = 0.999)
+ * skip the adaptive term and its root and division, and the fastest timed step must not be one
+ * of them.
+ */
+function settle(o: Opt, grads: FloatBuffer[]): void {
+  for (let t = 0; t < 6; t++) o.step(grads);
+}
+
 function gradient(n: number, into: FloatBuffer): void {
   for (let i = 0; i < n; i++) into[i] = Math.sin(i * 0.001) * 0.01;
 }
@@ -223,6 +278,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
     threshold: 0,
   });
   const runner = arena.runner;
+  const divider = probeDivider(arena, say);
   try {
     for (const n of opt.sizes) {
       const warm = n >= 1 << 22 ? 3 : 10;
@@ -293,7 +349,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
           const o = b.make([p]);
           const grads = [g];
           arena.runner = null;
-          o.step(grads);
+          settle(o, grads);
           // The limit over the same bytes: x += 0 in place over this parameter and its slots,
           // reading a gradient-sized buffer, timed alternately with the step (see timePair).
           const slots = Object.values(o.paramState(0)?.slots ?? {});
@@ -336,6 +392,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
           gradient(n, g);
           const grads = [g];
           const o = b.make([p]);
+          settle(o, grads);
           row(
             b.name,
             'copy',
@@ -368,6 +425,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       threadThreshold = threads[i]!.size;
     }
     const heap = await benchHeap(arena, runner, opt.heapSteps, say);
+    const floors = dividerFloors(rows, list, divider);
     return {
       machine: {
         cpu: cpus()[0]?.model ?? 'unknown',
@@ -380,12 +438,76 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       heap,
       threads,
       threadThreshold,
+      divider,
+      floors,
       copyGbPerS,
       notes,
     };
   } finally {
     await stopThreads(arena);
   }
+}
+
+/**
+ * The cost of one f32x4 square root and one f32x4 division: each probe kernel over 4096 floats
+ * in cache, 2000 calls per timing, the fastest of 9. Throughput, not latency: the lanes are
+ * independent, as in every optimizer kernel.
+ */
+function probeDivider(arena: Arena, say: (s: string) => void): FloorReport {
+  const n = 4096;
+  const calls = 2000;
+  const p = arena.float32(n);
+  const g = arena.float32(n);
+  for (let i = 0; i < n; i++) g[i] = 0.5 + i * 1e-4;
+  const ptrs = new Float64Array([p.byteOffset, g.byteOffset, 0, 0, 0]);
+  const scalars = new Float64Array(9).fill(1);
+  const ns = (kernel: 'probe_sqrt' | 'probe_div'): number => {
+    const fn = arena.fns[slotOf(K[kernel], false, 0)]!;
+    const ms = time(
+      () => {
+        for (let c = 0; c < calls; c++) callKernel(fn, 2, ptrs, n, scalars);
+      },
+      9,
+      3,
+    );
+    return (ms * 1e6) / (calls * (n / 4));
+  };
+  const out = { sqrtNs: ns('probe_sqrt'), divNs: ns('probe_div') };
+  arena.free(p);
+  arena.free(g);
+  say(
+    `divider: one f32x4 square root ${out.sqrtNs.toFixed(3)} ns, one f32x4 division ${out.divNs.toFixed(3)} ns`,
+  );
+  return out;
+}
+type FloorReport = SpeedReport['divider'];
+
+/** The divider's floor of every one-thread fast row whose kernel takes roots or divisions. */
+function dividerFloors(
+  rows: readonly BenchRow[],
+  list: readonly BenchOptimizer[],
+  divider: FloorReport,
+): FloorRow[] {
+  const out: FloorRow[] = [];
+  for (const r of rows) {
+    const b = list.find((x) => x.name === r.optimizer);
+    if (r.path !== 'fast' || !b) continue;
+    const { sqrt, div } = DIVIDER_OPS[b.kernel]!;
+    if (sqrt + div === 0) continue;
+    const floorMs = ((r.size / 4) * (sqrt * divider.sqrtNs + div * divider.divNs)) / 1e6;
+    const bestRatio = r.limitMs / Math.max(r.limitMs, floorMs);
+    out.push({
+      size: r.size,
+      optimizer: r.optimizer,
+      sqrt,
+      div,
+      floorMs,
+      limitMs: r.limitMs,
+      bestRatio,
+      ratio: r.ratio,
+    });
+  }
+  return out;
 }
 
 /** Adam float32 in place, one thread vs split, from 4096 parameters up by factors of 4. */

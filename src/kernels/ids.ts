@@ -17,14 +17,16 @@ export const KERNEL_NAMES = [
   'stream2',
   'stream3',
   'stream4',
+  'probe_sqrt',
+  'probe_div',
 ] as const;
 
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 /** Buffers per kernel, in `KERNEL_NAMES` order. */
-export const KERNEL_ARRAYS: readonly number[] = [2, 3, 3, 4, 5, 5, 4, 4, 4, 2, 3, 4, 5];
+export const KERNEL_ARRAYS: readonly number[] = [2, 3, 3, 4, 5, 5, 4, 4, 4, 2, 3, 4, 5, 2, 2];
 /** Boolean variant flags per kernel (2^flags exports per float type). */
-export const KERNEL_FLAGS: readonly number[] = [2, 4, 2, 2, 4, 4, 2, 3, 4, 0, 0, 0, 0];
+export const KERNEL_FLAGS: readonly number[] = [2, 4, 2, 2, 4, 4, 2, 3, 4, 0, 0, 0, 0, 0, 0];
 
 /** Kernel numbers by name. */
 export const K = Object.fromEntries(KERNEL_NAMES.map((n, i) => [n, i])) as Record<
