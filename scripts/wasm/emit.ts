@@ -169,8 +169,8 @@ export function emitModule(defs: readonly KernelDef[], shared: boolean): string 
 
 /**
  * The most square roots and divisions one element of a float32 variant of `def` performs. They
- * run on one unpipelined divider unit, whose throughput the benchmark measures, so these counts
- * give each rule a floor on its step time that no memory layout can beat.
+ * run on the core's divider unit, whose throughput the benchmark measures, so these counts give
+ * each rule a floor on its step time that no memory layout can beat.
  */
 export function dividerOps(def: KernelDef): { sqrt: number; div: number } {
   let sqrt = 0;

@@ -278,8 +278,8 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
     threshold: 0,
   });
   const runner = arena.runner;
-  const divider = probeDivider(arena, say);
   try {
+    const divider = probeDivider(arena, say);
     for (const n of opt.sizes) {
       const warm = n >= 1 << 22 ? 3 : 10;
       const reps = opt.reps;
