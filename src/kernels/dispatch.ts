@@ -1,6 +1,7 @@
 import type { FloatBuffer } from '../core/types.ts';
 import { arenaOf, createArenaSync, type Arena, type KernelFn } from './arena.ts';
 import { KERNEL_ARRAYS, slotOf } from './ids.ts';
+import { callKernel } from './pool.ts';
 
 /**
  * Dispatch from a rule to its wasm SIMD kernel. Three routes, chosen per call, allocation-free:
@@ -109,41 +110,6 @@ function head(scratch: FloatBuffer, len: number): FloatBuffer {
 /** Up to 9 float64 scalars of a kernel, in its argument order (unused ones are ignored). */
 type S = number;
 
-function call(
-  fn: KernelFn,
-  arrays: number,
-  o0: number,
-  o1: number,
-  o2: number,
-  o3: number,
-  o4: number,
-  n: number,
-  s0: S,
-  s1: S,
-  s2: S,
-  s3: S,
-  s4: S,
-  s5: S,
-  s6: S,
-  s7: S,
-  s8: S,
-): void {
-  // The length comes right after the buffers, so each arity is its own call.
-  switch (arrays) {
-    case 2:
-      fn(o0, o1, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
-      break;
-    case 3:
-      fn(o0, o1, o2, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
-      break;
-    case 4:
-      fn(o0, o1, o2, o3, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
-      break;
-    default:
-      fn(o0, o1, o2, o3, o4, n, s0, s1, s2, s3, s4, s5, s6, s7, s8);
-  }
-}
-
 const ptrs = new Float64Array(5);
 const scalars = new Float64Array(9);
 
@@ -180,49 +146,22 @@ export function runFast(
   const arrays = KERNEL_ARRAYS[kernel] as number;
   const own = arenaOf(p);
   if (own && own.holds(g) && inArena(own, a2) && inArena(own, a3) && inArena(own, a4)) {
-    const fn = own.fns[slotOf(kernel, f64, bits)] as KernelFn;
-    const o2 = a2 ? a2.byteOffset : 0;
-    const o3 = a3 ? a3.byteOffset : 0;
-    const o4 = a4 ? a4.byteOffset : 0;
+    setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8);
+    setPtrs(
+      p.byteOffset,
+      g.byteOffset,
+      a2 ? a2.byteOffset : 0,
+      a3 ? a3.byteOffset : 0,
+      a4 ? a4.byteOffset : 0,
+    );
+    const slot = slotOf(kernel, f64, bits);
     const runner = own.runner;
     if (runner !== null && n >= runner.threshold) {
-      ptrs[0] = p.byteOffset;
-      ptrs[1] = g.byteOffset;
-      ptrs[2] = o2;
-      ptrs[3] = o3;
-      ptrs[4] = o4;
-      scalars[0] = s0;
-      scalars[1] = s1;
-      scalars[2] = s2;
-      scalars[3] = s3;
-      scalars[4] = s4;
-      scalars[5] = s5;
-      scalars[6] = s6;
-      scalars[7] = s7;
-      scalars[8] = s8;
-      runner.run(slotOf(kernel, f64, bits), n, f64 ? 8 : 4, arrays, ptrs, scalars);
+      runner.run(slot, n, f64 ? 8 : 4, arrays, ptrs, scalars);
       fastPathCounts.threaded++;
     } else {
       fastPathCounts.inPlace++;
-      call(
-        fn,
-        arrays,
-        p.byteOffset,
-        g.byteOffset,
-        o2,
-        o3,
-        o4,
-        n,
-        s0,
-        s1,
-        s2,
-        s3,
-        s4,
-        s5,
-        s6,
-        s7,
-        s8,
-      );
+      callKernel(own.fns[slot] as KernelFn, arrays, ptrs, n, scalars);
     }
     return true;
   }
@@ -231,22 +170,47 @@ export function runFast(
   if (!arena || !scratch) return false;
   const fn = arena.fns[slotOf(kernel, f64, bits)] as KernelFn;
   fastPathCounts.copied++;
+  setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8);
   const sv = f64 ? scratch.f64 : scratch.f32;
   const size = f64 ? 8 : 4;
   for (let c = 0, s = 0; s < n; c++, s += CHUNK) {
     const len = Math.min(CHUNK, n - s);
-    const o0 = stage(arena, p, sv[0] as FloatBuffer, c, s, len, size);
-    const o1 = stage(arena, g, sv[1] as FloatBuffer, c, s, len, size);
-    const o2 = a2 ? stage(arena, a2, sv[2] as FloatBuffer, c, s, len, size) : 0;
-    const o3 = a3 ? stage(arena, a3, sv[3] as FloatBuffer, c, s, len, size) : 0;
-    const o4 = a4 ? stage(arena, a4, sv[4] as FloatBuffer, c, s, len, size) : 0;
-    call(fn, arrays, o0, o1, o2, o3, o4, len, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+    setPtrs(
+      stage(arena, p, sv[0] as FloatBuffer, c, s, len, size),
+      stage(arena, g, sv[1] as FloatBuffer, c, s, len, size),
+      a2 ? stage(arena, a2, sv[2] as FloatBuffer, c, s, len, size) : 0,
+      a3 ? stage(arena, a3, sv[3] as FloatBuffer, c, s, len, size) : 0,
+      a4 ? stage(arena, a4, sv[4] as FloatBuffer, c, s, len, size) : 0,
+    );
+    callKernel(fn, arrays, ptrs, len, scalars);
     unstage(arena, p, sv[0] as FloatBuffer, s, len);
     if (a2) unstage(arena, a2, sv[2] as FloatBuffer, s, len);
     if (a3) unstage(arena, a3, sv[3] as FloatBuffer, s, len);
     if (a4) unstage(arena, a4, sv[4] as FloatBuffer, s, len);
   }
   return true;
+}
+
+// The kernel's arguments go through two preallocated arrays (the form `callKernel` and the
+// threads take), so that a step allocates nothing.
+function setPtrs(o0: number, o1: number, o2: number, o3: number, o4: number): void {
+  ptrs[0] = o0;
+  ptrs[1] = o1;
+  ptrs[2] = o2;
+  ptrs[3] = o3;
+  ptrs[4] = o4;
+}
+
+function setScalars(s0: S, s1: S, s2: S, s3: S, s4: S, s5: S, s6: S, s7: S, s8: S): void {
+  scalars[0] = s0;
+  scalars[1] = s1;
+  scalars[2] = s2;
+  scalars[3] = s3;
+  scalars[4] = s4;
+  scalars[5] = s5;
+  scalars[6] = s6;
+  scalars[7] = s7;
+  scalars[8] = s8;
 }
 
 /** The byte offset of chunk `c` of `buf` in the arena, copying it to `scratch` when outside. */
