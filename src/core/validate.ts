@@ -13,6 +13,24 @@ function fail(owner: string, option: string, rule: string, value: unknown): neve
   throw new RangeError(`${owner}: ${option} must be ${rule}, got ${show(value)}`);
 }
 
+/** Throws unless `ok`, naming the owner, the option, the rule and the value. */
+export function check(
+  owner: string,
+  option: string,
+  ok: boolean,
+  rule: string,
+  value: unknown,
+): void {
+  if (!ok) fail(owner, option, rule, value);
+}
+
+/** An integer >= `min` (default 1). */
+export function checkInteger(owner: string, option: string, value: unknown, min = 1): void {
+  if (!Number.isInteger(value) || (value as number) < min) {
+    fail(owner, option, `an integer >= ${min}`, value);
+  }
+}
+
 /** A finite number >= `min` (default 0). */
 export function checkNonNegative(owner: string, option: string, value: unknown, min = 0): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {

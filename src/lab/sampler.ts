@@ -1,4 +1,5 @@
 import { checkSeed, Rng, type RngState } from './rng.ts';
+import { checkInteger } from '../core/validate.ts';
 
 /** `'full'`: batch gradient descent; `1`: stochastic; `n > 1`: mini-batch. */
 export type BatchSize = 'full' | number;
@@ -48,9 +49,7 @@ export class Sampler {
   private pos = 0;
 
   constructor(size: number, batchSize: BatchSize, seed: number) {
-    if (!Number.isInteger(size) || size < 1) {
-      throw new RangeError(`Sampler: size must be an integer >= 1, got ${size}`);
-    }
+    checkInteger('Sampler', 'size', size);
     checkSeed(seed);
     this.size = size;
     this.batchSize = batchSize;

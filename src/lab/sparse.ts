@@ -1,3 +1,4 @@
+import { checkInteger } from '../core/validate.ts';
 import { checkSeed, Rng } from './rng.ts';
 
 /**
@@ -40,9 +41,7 @@ export interface SparseLogreg {
 }
 
 function checkInt(name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) {
-    throw new RangeError(`sparse-logreg: ${name} must be an integer >= ${min}, got ${v}`);
-  }
+  checkInteger('sparse-logreg', name, v, min);
   return v;
 }
 

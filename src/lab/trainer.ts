@@ -1,6 +1,7 @@
 import type { Gradients } from '../core/optimizer.ts';
 import { createOptimizer } from '../core/registry.ts';
 import type { FloatBuffer } from '../core/types.ts';
+import { checkInteger } from '../core/validate.ts';
 import { fnv1a64 } from './hash.ts';
 import type { Model } from './model.ts';
 import { Sampler, type BatchSize, type SamplerState } from './sampler.ts';
@@ -154,13 +155,6 @@ function sumSquares(bufs: readonly FloatBuffer[]): number {
   return s;
 }
 
-function checkEpochs(epochs: number): number {
-  if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new RangeError(`epochs must be an integer >= 1, got ${epochs}`);
-  }
-  return epochs;
-}
-
 /**
  * The training loop, one step at a time: draws a batch from a seeded {@link Sampler}, asks the
  * model for loss and gradient, steps the optimizer, and records loss, learning rate, gradient
@@ -196,7 +190,8 @@ export class Trainer {
   constructor(model: Model, options: TrainOptions) {
     this.model = model;
     this.options = options;
-    this.epochs = checkEpochs(options.epochs);
+    checkInteger('Trainer', 'epochs', options.epochs);
+    this.epochs = options.epochs;
     this.optimizer =
       typeof options.optimizer === 'function'
         ? options.optimizer(model.params)

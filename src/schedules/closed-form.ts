@@ -3,17 +3,16 @@
  * `scheduler.step()`) and of the hyper-parameter's base value. Being pure, a saved step index
  * fully determines the next value; PyTorch's recursive forms agree to rounding.
  */
+import { check, checkInteger } from '../core/validate.ts';
+
 export type Schedule = (k: number, base: number) => number;
 
-function check(owner: string, option: string, ok: boolean, rule: string, value: unknown): void {
-  if (!ok) throw new RangeError(`${owner}: ${option} must be ${rule}, got ${String(value)}`);
-}
 const isInt = (x: unknown, min: number) => Number.isInteger(x) && (x as number) >= min;
 const isNum = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
 
 /** `base · γ^⌊k/stepSize⌋` (PyTorch `StepLR`). */
 export function stepDecay(stepSize: number, gamma = 0.1): Schedule {
-  check('StepLR', 'stepSize', isInt(stepSize, 1), 'an integer >= 1', stepSize);
+  checkInteger('StepLR', 'stepSize', stepSize);
   check('StepLR', 'gamma', isNum(gamma) && gamma > 0, 'a finite number > 0', gamma);
   return (k, base) => base * gamma ** Math.floor(k / stepSize);
 }
@@ -41,7 +40,7 @@ export function exponential(gamma: number): Schedule {
 /** `base · factor` for `k < totalIters`, then `base` (PyTorch `ConstantLR`). */
 export function constantFactor(factor = 1 / 3, totalIters = 5): Schedule {
   check('ConstantLR', 'factor', isNum(factor) && factor >= 0 && factor <= 1, 'in [0, 1]', factor);
-  check('ConstantLR', 'totalIters', isInt(totalIters, 0), 'an integer >= 0', totalIters);
+  checkInteger('ConstantLR', 'totalIters', totalIters, 0);
   return (k, base) => (k < totalIters ? base * factor : base);
 }
 
@@ -62,14 +61,14 @@ export function linearFactor(startFactor = 1 / 3, endFactor = 1, totalIters = 5)
     'in [0, 1]',
     endFactor,
   );
-  check(owner, 'totalIters', isInt(totalIters, 1), 'an integer >= 1', totalIters);
+  checkInteger(owner, 'totalIters', totalIters);
   return (k, base) =>
     base * (startFactor + ((endFactor - startFactor) * Math.min(k, totalIters)) / totalIters);
 }
 
 /** `ηmin + (base − ηmin)(1 + cos(πk/Tmax))/2`, periodic past Tmax (PyTorch `CosineAnnealingLR`). */
 export function cosineAnnealing(tMax: number, etaMin = 0): Schedule {
-  check('CosineAnnealingLR', 'tMax', isInt(tMax, 1), 'an integer >= 1', tMax);
+  checkInteger('CosineAnnealingLR', 'tMax', tMax);
   check(
     'CosineAnnealingLR',
     'etaMin',
@@ -83,8 +82,8 @@ export function cosineAnnealing(tMax: number, etaMin = 0): Schedule {
 /** SGDR: cosine annealing restarted after T0, T0·Tmult, ... steps (PyTorch `CosineAnnealingWarmRestarts`). */
 export function cosineWarmRestarts(t0: number, tMult = 1, etaMin = 0): Schedule {
   const owner = 'CosineAnnealingWarmRestarts';
-  check(owner, 't0', isInt(t0, 1), 'an integer >= 1', t0);
-  check(owner, 'tMult', isInt(tMult, 1), 'an integer >= 1', tMult);
+  checkInteger(owner, 't0', t0);
+  checkInteger(owner, 'tMult', tMult);
   check(owner, 'etaMin', isNum(etaMin) && etaMin >= 0, 'a finite number >= 0', etaMin);
   return (k, base) => {
     let tCur: number;
@@ -103,7 +102,7 @@ export function cosineWarmRestarts(t0: number, tMult = 1, etaMin = 0): Schedule 
 
 /** `base · (1 − min(k, totalIters)/totalIters)^power` (PyTorch `PolynomialLR`). */
 export function polynomial(totalIters = 5, power = 1): Schedule {
-  check('PolynomialLR', 'totalIters', isInt(totalIters, 1), 'an integer >= 1', totalIters);
+  checkInteger('PolynomialLR', 'totalIters', totalIters);
   check('PolynomialLR', 'power', isNum(power) && power >= 0, 'a finite number >= 0', power);
   return (k, base) => base * (1 - Math.min(k, totalIters) / totalIters) ** power;
 }

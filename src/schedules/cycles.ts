@@ -1,8 +1,6 @@
+import { check, checkInteger } from '../core/validate.ts';
 import type { Schedule } from './closed-form.ts';
 
-function check(owner: string, option: string, ok: boolean, rule: string, value: unknown): void {
-  if (!ok) throw new RangeError(`${owner}: ${option} must be ${rule}, got ${String(value)}`);
-}
 const isNum = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
 
 export interface OneCycleOptions {
@@ -40,13 +38,7 @@ export function oneCycle(o: OneCycleOptions): CycleSchedules {
   const baseM = o.baseMomentum ?? 0.85;
   const maxM = o.maxMomentum ?? 0.95;
   check(owner, 'maxLr', isNum(o.maxLr) && o.maxLr >= 0, 'a finite number >= 0', o.maxLr);
-  check(
-    owner,
-    'totalSteps',
-    Number.isInteger(o.totalSteps) && o.totalSteps >= 1,
-    'an integer >= 1',
-    o.totalSteps,
-  );
+  checkInteger(owner, 'totalSteps', o.totalSteps);
   check(
     owner,
     'pctStart',

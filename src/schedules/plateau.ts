@@ -1,3 +1,4 @@
+import { check, checkInteger } from '../core/validate.ts';
 import { readHyper, writeHyper, type HyperKey, type Schedulable } from './scheduler.ts';
 
 export interface PlateauOptions {
@@ -22,10 +23,6 @@ export interface PlateauStateDict {
 }
 
 const NAME = 'ReduceLROnPlateau';
-
-function check(option: string, ok: boolean, rule: string, value: unknown): void {
-  if (!ok) throw new RangeError(`${NAME}: ${option} must be ${rule}, got ${String(value)}`);
-}
 
 /**
  * Multiplies lr by `factor` once a monitored metric has not improved for more than `patience`
@@ -56,33 +53,26 @@ export class ReduceLROnPlateau {
       eps: options.eps ?? 1e-8,
       key: options.key ?? 'lr',
     };
-    check('mode', o.mode === 'min' || o.mode === 'max', '"min" or "max"', o.mode);
-    check('factor', o.factor >= 0 && o.factor < 1, 'in [0, 1)', o.factor);
+    check(NAME, 'mode', o.mode === 'min' || o.mode === 'max', '"min" or "max"', o.mode);
+    check(NAME, 'factor', o.factor >= 0 && o.factor < 1, 'in [0, 1)', o.factor);
+    checkInteger(NAME, 'patience', o.patience, 0);
     check(
-      'patience',
-      Number.isInteger(o.patience) && o.patience >= 0,
-      'an integer >= 0',
-      o.patience,
-    );
-    check(
+      NAME,
       'threshold',
       Number.isFinite(o.threshold) && o.threshold >= 0,
       'a finite number >= 0',
       o.threshold,
     );
     check(
+      NAME,
       'thresholdMode',
       o.thresholdMode === 'rel' || o.thresholdMode === 'abs',
       '"rel" or "abs"',
       o.thresholdMode,
     );
+    checkInteger(NAME, 'cooldown', o.cooldown, 0);
     check(
-      'cooldown',
-      Number.isInteger(o.cooldown) && o.cooldown >= 0,
-      'an integer >= 0',
-      o.cooldown,
-    );
-    check(
+      NAME,
       'minLr',
       o.minLr.length === groups && o.minLr.every((x) => x >= 0),
       `>= 0, one value or one per group (${groups})`,

@@ -2,6 +2,7 @@ import type { Gradients } from '../core/optimizer.ts';
 import { checkGradients } from '../core/check-gradients.ts';
 import { isSparse } from '../core/gradients.ts';
 import type { FloatBuffer } from '../core/types.ts';
+import { checkInteger } from '../core/validate.ts';
 import { expectType, restoreBuffer, type Stepper } from './stepper.ts';
 
 export interface AccumulateOptions {
@@ -41,9 +42,7 @@ export class Accumulate implements Stepper {
     options: AccumulateOptions,
   ) {
     const { steps, reduction = 'mean' } = options;
-    if (!Number.isInteger(steps) || steps < 1) {
-      throw new RangeError(`${NAME}: steps must be an integer >= 1, got ${String(steps)}`);
-    }
+    checkInteger(NAME, 'steps', steps);
     if (reduction !== 'mean' && reduction !== 'sum') {
       throw new RangeError(`${NAME}: reduction must be "mean" or "sum", got ${String(reduction)}`);
     }

@@ -1,5 +1,6 @@
 import type { Gradients } from '../core/optimizer.ts';
 import type { FloatBuffer } from '../core/types.ts';
+import { checkInteger } from '../core/validate.ts';
 import { expectType, restoreBuffer, type Stepper } from './stepper.ts';
 
 export interface LookaheadOptions {
@@ -36,8 +37,7 @@ export class Lookahead implements Stepper {
     options: LookaheadOptions = {},
   ) {
     const { k = 5, alpha = 0.5 } = options;
-    if (!Number.isInteger(k) || k < 1)
-      throw new RangeError(`${NAME}: k must be an integer >= 1, got ${String(k)}`);
+    checkInteger(NAME, 'k', k);
     if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
       throw new RangeError(`${NAME}: alpha must be in [0, 1], got ${String(alpha)}`);
     }

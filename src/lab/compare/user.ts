@@ -1,6 +1,7 @@
 import type { Model } from '../model.ts';
 import type { BatchSize } from '../sampler.ts';
 import type { RaceProblem } from './problems.ts';
+import { checkInteger } from '../../core/validate.ts';
 
 /** An objective on a typed array, with its gradient: the simplest problem to race on. */
 export interface ObjectiveSpec {
@@ -16,11 +17,7 @@ export interface ObjectiveSpec {
 
 /** A deterministic objective as a race problem (each step uses the exact gradient). */
 export function objectiveProblem(spec: ObjectiveSpec): RaceProblem {
-  if (!Number.isInteger(spec.steps) || spec.steps < 1) {
-    throw new RangeError(
-      `objectiveProblem: steps must be an integer >= 1, got ${String(spec.steps)}`,
-    );
-  }
+  checkInteger('objectiveProblem', 'steps', spec.steps);
   return {
     name: spec.name,
     description: spec.description ?? spec.name,
@@ -53,11 +50,7 @@ export interface ModelSpec {
 }
 
 export function modelProblem(spec: ModelSpec): RaceProblem {
-  if (!Number.isInteger(spec.epochs) || spec.epochs < 1) {
-    throw new RangeError(
-      `modelProblem: epochs must be an integer >= 1, got ${String(spec.epochs)}`,
-    );
-  }
+  checkInteger('modelProblem', 'epochs', spec.epochs);
   return {
     name: spec.name,
     description: spec.description ?? spec.name,
