@@ -14,8 +14,9 @@ export interface AdamOptions extends CommonOptions {
 /** Adam's options; in AdamW `weightDecay` is decoupled from the gradient (default 1e-2). */
 export type AdamWOptions = AdamOptions;
 
-// Constant lists: \`slots\` runs on every step, which must not allocate.
-const ADAM_SLOTS: readonly SlotSpec[] = [
+// Constant lists: `slots` runs on every step, which must not allocate. NAdam and RAdam keep
+// the same two moments.
+export const ADAM_SLOTS: readonly SlotSpec[] = [
   { name: 'exp_avg', fill: 0 },
   { name: 'exp_avg_sq', fill: 0 },
 ];

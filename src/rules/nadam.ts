@@ -1,8 +1,9 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule, SlotSpec } from '../core/rule.ts';
+import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily, checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastNadam } from '../kernels/rules.ts';
+import { ADAM_SLOTS } from './adam.ts';
 
 export interface NAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -13,12 +14,6 @@ export interface NAdamOptions extends CommonOptions {
 }
 
 const NAME = 'NAdam';
-
-// A constant list: `slots` runs on every step, which must not allocate.
-const SLOTS: readonly SlotSpec[] = [
-  { name: 'exp_avg', fill: 0 },
-  { name: 'exp_avg_sq', fill: 0 },
-];
 
 export const nadamRule: Rule<NAdamOptions> = {
   name: NAME,
@@ -36,7 +31,7 @@ export const nadamRule: Rule<NAdamOptions> = {
     checkNonNegative(NAME, 'momentumDecay', h.momentumDecay);
     checkBoolean(NAME, 'decoupledWeightDecay', h.decoupledWeightDecay);
   },
-  slots: () => SLOTS,
+  slots: () => ADAM_SLOTS,
   scalarState: { mu_product: 1 },
   update(p, g, st, h, gs) {
     const [b1, b2] = h.betas;

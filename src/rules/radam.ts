@@ -1,8 +1,9 @@
 import { Optimizer } from '../core/optimizer.ts';
-import type { Rule, SlotSpec } from '../core/rule.ts';
+import type { Rule } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastRadam } from '../kernels/rules.ts';
+import { ADAM_SLOTS } from './adam.ts';
 
 export interface RAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -12,12 +13,6 @@ export interface RAdamOptions extends CommonOptions {
 }
 
 const NAME = 'RAdam';
-
-// A constant list: `slots` runs on every step, which must not allocate.
-const SLOTS: readonly SlotSpec[] = [
-  { name: 'exp_avg', fill: 0 },
-  { name: 'exp_avg_sq', fill: 0 },
-];
 
 export const radamRule: Rule<RAdamOptions> = {
   name: NAME,
@@ -33,7 +28,7 @@ export const radamRule: Rule<RAdamOptions> = {
     checkAdamFamily(NAME, h);
     checkBoolean(NAME, 'decoupledWeightDecay', h.decoupledWeightDecay);
   },
-  slots: () => SLOTS,
+  slots: () => ADAM_SLOTS,
   update(p, g, st, h, gs) {
     const [b1, b2] = h.betas;
     const t = st.step;
