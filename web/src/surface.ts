@@ -5,19 +5,13 @@ import { parseExpr } from './expr/parse.ts';
 /** A plot window: [[xmin, xmax], [ymin, ymax]]. */
 export type Window = readonly [readonly [number, number], readonly [number, number]];
 
-/** What the page needs of a loss surface: the lab's test functions and custom expressions. */
-export interface Surface {
-  readonly name: string;
-  readonly title: string;
-  readonly formula: string;
-  value(x: ArrayLike<number>): number;
-  gradient(x: ArrayLike<number>, out: { [i: number]: number; length: number }): number;
-  readonly minima: readonly (readonly number[])[];
-  readonly minValue: number;
-  readonly window: Window;
+/**
+ * What the page needs of a loss surface: a lab test function without its dimension (always 2
+ * here), or a custom expression, whose contour scale may be left to the grid's values.
+ */
+export interface Surface extends Omit<TestFunction, 'dim' | 'contour'> {
   /** 'auto' picks log or linear from the values on the grid. */
-  readonly contour: 'log' | 'linear' | 'auto';
-  readonly start: readonly number[];
+  readonly contour: TestFunction['contour'] | 'auto';
 }
 
 /** The built-in surfaces: the lab's 2-D test functions. */
