@@ -1,5 +1,6 @@
-import type { Model, TestResult } from '../model.ts';
+import type { Model } from '../model.ts';
 import type { SparseDataset } from '../sparse.ts';
+import { linearModel } from './linear.ts';
 
 /** log(1 + e^z), without overflow for large |z|. */
 function softplus(z: number): number {
@@ -37,8 +38,6 @@ function logisticLoss(
   return total * inv;
 }
 
-const allRows = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
-
 /**
  * Binary logistic regression on sparse rows, in pure TypeScript with the exact gradient:
  * parameters w (features) and b (1), float64, starting at zero. Loss: mean log-loss. The
@@ -46,26 +45,5 @@ const allRows = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
  * per-coordinate adaptive step sizes matter here.
  */
 export function sparseLogisticModel(train: SparseDataset, test: SparseDataset | null): Model {
-  const w = new Float64Array(train.features);
-  const b = new Float64Array(1);
-  const trainRows = allRows(train.size);
-  const testRows = test ? allRows(test.size) : null;
-  return {
-    params: [w, b],
-    trainSize: train.size,
-    lossAndGrad(batch, grads) {
-      const gw = grads[0] as Float64Array;
-      const gb = grads[1] as Float64Array;
-      gw.fill(0);
-      gb.fill(0);
-      return logisticLoss(train, w, b, batch, gw, gb);
-    },
-    trainLoss: () => logisticLoss(train, w, b, trainRows),
-    test(): TestResult | null {
-      if (!test || !testRows) return null;
-      const correct = { n: 0 };
-      const loss = logisticLoss(test, w, b, testRows, undefined, undefined, correct);
-      return { loss, accuracy: correct.n / test.size };
-    },
-  };
+  return linearModel(train, test, train.features, 1, logisticLoss);
 }

@@ -1,5 +1,6 @@
 import type { Dataset } from '../dataset.ts';
-import type { Model, TestResult } from '../model.ts';
+import type { Model } from '../model.ts';
+import { linearModel } from './linear.ts';
 
 /**
  * The mean cross-entropy of softmax(xW + b) over `rows` of `d`, and its gradient added into
@@ -55,34 +56,11 @@ function crossEntropy(
   return total * inv;
 }
 
-const allRows = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
-
 /**
  * Multinomial logistic (softmax) regression on a dense data set, in pure TypeScript with the
  * exact gradient: parameters W (features × classes) and b, float64, starting at zero (the loss
  * is convex, so no random start is needed). Loss: mean cross-entropy.
  */
 export function softmaxModel(train: Dataset, test: Dataset | null): Model {
-  const W = new Float64Array(train.features * train.classes);
-  const b = new Float64Array(train.classes);
-  const trainRows = allRows(train.size);
-  const testRows = test ? allRows(test.size) : null;
-  return {
-    params: [W, b],
-    trainSize: train.size,
-    lossAndGrad(batch, grads) {
-      const gW = grads[0] as Float64Array;
-      const gb = grads[1] as Float64Array;
-      gW.fill(0);
-      gb.fill(0);
-      return crossEntropy(train, W, b, batch, gW, gb);
-    },
-    trainLoss: () => crossEntropy(train, W, b, trainRows),
-    test(): TestResult | null {
-      if (!test || !testRows) return null;
-      const correct = { n: 0 };
-      const loss = crossEntropy(test, W, b, testRows, undefined, undefined, correct);
-      return { loss, accuracy: correct.n / test.size };
-    },
-  };
+  return linearModel(train, test, train.features * train.classes, train.classes, crossEntropy);
 }
