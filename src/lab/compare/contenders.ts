@@ -95,20 +95,3 @@ export function findContender(name: string): Contender {
   }
   return c;
 }
-
-/**
- * The learning-rate grid of the sweep: half-decade steps over [1e-4, 3] (Adadelta, whose lr is a
- * multiplier of a self-scaled step, over [1e-2, 30]). A budget of fewer `points` keeps whole
- * decades, the upper ones first: 4 points are 1e-3, 1e-2, 0.1, 1 (Adadelta 0.01 to 10), enough
- * to find the right decade.
- */
-export function lrGrid(c: Contender, points?: number): number[] {
-  const [lo, hi] = c.name === 'adadelta' ? [-2, 1.5] : [-4, 0.5];
-  const grid: number[] = [];
-  for (let e = lo; e <= hi + 1e-9; e += 0.5) grid.push(Number((10 ** e).toPrecision(2)));
-  if (!points || points >= grid.length) return grid;
-  // Whole decades only, centred in the range, then trimmed to `points`.
-  const decades = grid.filter((_, i) => i % 2 === 0);
-  const skip = Math.max(0, Math.ceil((decades.length - points) / 2));
-  return decades.slice(skip, skip + points);
-}

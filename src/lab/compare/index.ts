@@ -6,9 +6,9 @@ export {
   CONTENDERS,
   DEFAULT_CONTENDERS,
   findContender,
-  lrGrid,
   type Contender,
 } from './contenders.ts';
+export { baseGrid, lrGrid, lrOf, EXTEND_DECADES, type LrGrid } from './grid.ts';
 export { inspectProblem, type ProblemProfile } from './inspect.ts';
 export { workerExecutor } from './pool.ts';
 export {
@@ -29,9 +29,19 @@ export {
   type OptimizerSummary,
   type ProblemResult,
   type Progress,
+  type Candidate,
+  CANDIDATES,
 } from './race.ts';
+export {
+  ALPHA,
+  rankProblem,
+  type OverallRow,
+  type OverallTest,
+  type PerformanceProfileResult,
+  type Standing,
+} from './ranking.ts';
 export { renderReport, type ReportInfo } from './report/html.ts';
 export { resultsJson, writeReport, type ResultsFile } from './report/write.ts';
-export { runOne, type RunRecord } from './run.ts';
+export { runOne, BLOW_UP, type LossLows, type RunRecord } from './run.ts';
 export { expectedBestOfK, goodLrs } from './tuning.ts';
 export { modelProblem, objectiveProblem, type ModelSpec, type ObjectiveSpec } from './user.ts';

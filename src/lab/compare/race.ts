@@ -1,15 +1,16 @@
-import { DEFAULT_CONTENDERS, findContender, lrGrid, type Contender } from './contenders.ts';
+import { DEFAULT_CONTENDERS, findContender, type Contender } from './contenders.ts';
+import { baseGrid, extension, lrOf, refinement, type LrGrid } from './grid.ts';
 import type { Budget, RaceProblem } from './problems.ts';
-import { runOne, type RunRecord } from './run.ts';
 import {
-  bestPoint,
-  expectedBestOfK,
-  goodLrs,
-  mean,
-  median,
-  sd,
-  type SweepPoint,
-} from './tuning.ts';
+  overallRanking,
+  rankProblem,
+  type OverallRow,
+  type OverallTest,
+  type PerformanceProfileResult,
+  type Standing,
+} from './ranking.ts';
+import { firstStepAtOrBelow, runOne, type RunRecord } from './run.ts';
+import { bestPoint, expectedBestOfK, goodLrs, mean, median, sd } from './tuning.ts';
 
 /** One training run to do: the problem (by index), the optimizer, the lr and the seed. */
 export interface Job {
@@ -64,6 +65,7 @@ export interface CompareOptions {
   onProgress?: (p: Progress) => void;
 }
 
+/** Where the race is: `sweep` (seed 0 over the grid, its extensions and refinement), `seeds`. */
 export interface Progress {
   phase: 'sweep' | 'seeds';
   done: number;
@@ -72,36 +74,79 @@ export interface Progress {
   optimizer: string;
 }
 
+/** How many of the best learning rates of the seed-0 sweep run on every seed. */
+export const CANDIDATES = 3;
+
 export interface OptimizerSummary {
-  /** Median score over seeds at the tuned lr (the ranking key). */
+  /** Each seed's score (Infinity: diverged, or never escaped). */
+  scores: number[];
+  /** Seeds that diverged or (saddles) never escaped. */
+  failedSeeds: number;
+  /**
+   * Mean score over seeds, a failed seed (or one that ended worse than it started) counted as no
+   * progress: the untrained loss, or for saddles the run length + 1. The ranking key after
+   * `failedSeeds`.
+   */
+  meanScore: number;
+  /** Sample standard deviation of the same per-seed values. */
+  sdScore: number;
   medianScore: number;
+  /** Mean and sd of the final training loss over the seeds that did not diverge (null: none). */
   meanFinalLoss: number | null;
   sdFinalLoss: number | null;
+  /** How many seeds `meanFinalLoss` is over. */
+  finalLossSeeds: number;
   meanTestAccuracy: number | null;
   sdTestAccuracy: number | null;
-  /** Median steps to reach the problem's target (null when fewer than half the seeds reach it). */
+  /** Each seed's exact step of reaching the target (null: not reached). */
+  stepsToTargetBySeed: (number | null)[];
+  /** Median steps to the target (null when fewer than half the seeds reach it). */
   stepsToTarget: number | null;
   /** Median epochs to the target (data sets). */
   epochsToTarget: number | null;
   /** Median wall time to the target, ms. */
   timeToTargetMs: number | null;
   divergedSeeds: number;
-  /** Median escape step over seeds (saddles). */
+  /** Median escape step over seeds (saddles; null when fewer than half escape). */
   escapeStep: number | null;
   meanTimeMs: number;
 }
 
-export interface OptimizerResult {
+/** One learning rate tried on every seed, and how it did. */
+export interface Candidate {
+  lr: number;
+  scores: number[];
+  failedSeeds: number;
+  meanScore: number;
+}
+
+export interface OptimizerResult extends Standing {
   name: string;
   label: string;
   family: Contender['family'];
   defaultLr: number;
-  /** Seed 0 at every lr of the grid (one point when the lr is fixed). */
-  sweep: { lr: number; score: number; finalTrainLoss: number | null; diverged: boolean }[];
+  /** Seed 0 at every lr tried (coarse grid, extensions, refinement), ascending in lr. */
+  sweep: {
+    lr: number;
+    score: number;
+    finalTrainLoss: number | null;
+    diverged: boolean;
+    /** On the coarse grid (true) or a refinement point (false). */
+    coarse: boolean;
+  }[];
+  /** The coarse grid's spacing and the resolution near the best point, in decades. */
+  grid: { spacing: number; resolution: number; lo: number; hi: number; extended: number };
+  /** The learning rate chosen over every seed (null when every lr diverged). */
   bestLr: number | null;
-  /** Expected best score of random search over the grid with k trials, k = 1..grid size. */
+  /** The chosen lr is the smallest or largest tried: the optimum may lie beyond the grid. */
+  lrAtEdge: boolean;
+  /** Which end, and why it could not move: `low`, `high`, or `cap` (the problem's lr cap). */
+  lrEdge: 'low' | 'high' | 'cap' | null;
+  /** The best learning rates of seed 0, each run on every seed; the chosen one among them. */
+  candidates: Candidate[];
+  /** Expected best score of random search over the coarse grid with k trials, k = 1..n. */
   expectedBest: { trials: number; score: number }[];
-  /** The learning rates within 10% of the best improvement, and their width in decades. */
+  /** The coarse learning rates within 10% of the best improvement, and their width in decades. */
   goodLrs: number[];
   goodDecades: number;
   tuned: RunRecord[];
@@ -119,20 +164,41 @@ export interface ProblemResult {
   batchSize: RaceProblem['batchSize'];
   /** The loss a run must reach to count as converged: 90% of the best improvement. */
   target: number | null;
+  /** `step`: the loss is known after every step (full batch); `epoch`: at every epoch's end. */
+  targetResolution: 'step' | 'epoch';
+  /** Steps per epoch. */
+  stepsPerEpoch: number;
+  /** Whether runs are long enough (median 1 s or more) for wall-time plots to mean anything. */
+  timesMeaningful: boolean;
   /** Test function data for plots (2-D functions). */
   fn: { name: string; window: number[][]; minima: number[][]; contour: 'log' | 'linear' } | null;
   optimizers: OptimizerResult[];
-  /** Optimizer names, best first, by median tuned score. */
+  /** Optimizer names, best first (ties in input order; `rank` says who shares a place). */
   ranking: string[];
+  /** Optimizers within the seeds' noise of the best (see `separation`). */
+  leaders: string[];
+  /** How the leaders were told apart from the rest. */
+  separation: string;
 }
 
 export interface CompareResults {
   schema: 'descent/compare';
-  version: 1;
-  config: { optimizers: string[]; seeds: number; lr: number | null; tuned: boolean };
+  version: 2;
+  config: {
+    optimizers: string[];
+    seeds: number;
+    lr: number | null;
+    tuned: boolean;
+    /** The tuning protocol in words. */
+    protocol: string;
+  };
   problems: ProblemResult[];
   /** Mean rank of each optimizer over the problems, best first. */
-  overall: { optimizer: string; label: string; meanRank: number; ranks: Record<string, number> }[];
+  overall: OverallRow[];
+  /** Friedman test of the ranks and the Nemenyi critical difference (null: one problem). */
+  overallTest: OverallTest | null;
+  /** Performance profile: how often each optimizer is within τ of the fastest. */
+  profile: PerformanceProfileResult;
 }
 
 function checkOptions(o: CompareOptions): {
@@ -144,6 +210,9 @@ function checkOptions(o: CompareOptions): {
   if (names.length === 0)
     throw new RangeError('compare: optimizers must name at least one optimizer');
   names.forEach(findContender);
+  if (new Set(names).size !== names.length) {
+    throw new RangeError(`compare: optimizers must not repeat a name, got ${names.join(',')}`);
+  }
   const seeds = o.seeds ?? 3;
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 100) {
     throw new RangeError(`compare: seeds must be an integer in [1, 100], got ${String(seeds)}`);
@@ -169,139 +238,292 @@ function checkOptions(o: CompareOptions): {
 
 const key = (j: Job) => `${j.problem}|${j.optimizer}|${j.lr}|${j.seed}`;
 
+/** One optimizer's tuning on one problem: its grid and the points tried. */
+interface Tuning {
+  pi: number;
+  c: Contender;
+  grid: LrGrid;
+  cap: number;
+  refined: number[];
+  extended: number;
+  /** The end the best point still sits at after extension, if any. */
+  stuck: 'low' | 'high' | 'cap' | null;
+  /** The fixed learning rate of an untuned race. */
+  fixed: number | null;
+}
+
+/** The protocol in words, for the report and results.json. */
+function protocolText(seeds: number, lr: number | undefined): string {
+  if (lr !== undefined) return `untuned: every optimizer at the fixed learning rate ${lr}`;
+  return (
+    `learning rate swept on seed 0 over a log grid; where the best lr sat at an end of the grid ` +
+    `the grid was extended by a decade at a time, up to 2 decades; then refined to half the ` +
+    `grid's spacing either side of the best; the ${CANDIDATES} best lrs of seed 0 then ran on ` +
+    `all ${seeds} seed(s), and the one with the fewest failed seeds, then the lowest mean score ` +
+    `(a failed seed counted as no progress) was chosen`
+  );
+}
+
 /**
  * The race: every optimizer on every problem under identical conditions (same seeds, same
  * initial points and weights, same data order). Unless `lr` is fixed, each optimizer's lr is
- * tuned on seed 0 over a log grid, then the best lr runs on every seed; each optimizer also runs
- * at its default lr on every seed. Deterministic: the same options give the same numbers (wall
- * times aside).
+ * tuned: swept on seed 0 (extended past an end of the grid where the best lies there, refined
+ * around the best), the best few then run on every seed, and the lr that is good on every seed
+ * is chosen. Each optimizer also runs at its default lr on every seed. Ranks follow the failed
+ * seeds first, then the mean score; ties share a rank. Deterministic: the same options give
+ * the same numbers (wall times aside).
  */
 export async function compare(options: CompareOptions): Promise<CompareResults> {
   const { names, seeds, problems } = checkOptions(options);
   const executor = options.executor ?? inlineExecutor;
   const contenders = names.map(findContender);
   const done = new Map<string, RunRecord>();
-  const report = (phase: Progress['phase'], total: number) => (job: Job, r: RunRecord) => {
-    done.set(key(job), r);
-    options.onProgress?.({
-      phase,
-      done: done.size,
-      total,
-      problem: r.problem,
-      optimizer: r.optimizer,
+  let phase: Progress['phase'] = 'sweep';
+  let phaseDone = 0;
+  let phaseTotal = 0;
+  const run = async (jobs: Job[]) => {
+    const fresh = jobs.filter((j, i) => !done.has(key(j)) && jobs.findIndex((x) => key(x) === key(j)) === i);
+    phaseTotal += fresh.length;
+    await executor(problems, fresh, (job, r) => {
+      done.set(key(job), r);
+      options.onProgress?.({
+        phase,
+        done: ++phaseDone,
+        total: phaseTotal,
+        problem: r.problem,
+        optimizer: r.optimizer,
+      });
     });
   };
+  const record = (pi: number, c: Contender, lr: number, seed: number) =>
+    done.get(key({ problem: pi, optimizer: c.name, lr, seed }))!;
 
-  // Phase 1: the sweeps on seed 0.
-  const sweepJobs: Job[] = [];
+  const tunings: Tuning[] = [];
   problems.forEach((p, pi) => {
     for (const c of contenders) {
       const cap = c.name === 'adadelta' ? Infinity : (p.maxLr ?? Infinity);
-      const grid =
-        options.lr !== undefined ? [options.lr] : lrGrid(c, p.gridPoints).filter((lr) => lr <= cap);
-      for (const lr of grid) sweepJobs.push({ problem: pi, optimizer: c.name, lr, seed: 0 });
+      const fixed = options.lr ?? null;
+      const grid: LrGrid =
+        fixed !== null
+          ? { exponents: [], spacing: 0, base: [0, 0] }
+          : baseGrid(c, p.gridPoints);
+      grid.exponents = grid.exponents.filter((e) => lrOf(e) <= cap);
+      tunings.push({ pi, c, grid, cap, refined: [], extended: 0, stuck: null, fixed });
     }
   });
-  await executor(problems, sweepJobs, report('sweep', sweepJobs.length));
+  const lrs = (t: Tuning) =>
+    t.fixed !== null ? [t.fixed] : [...t.grid.exponents, ...t.refined].map(lrOf);
+  const sweepJobs = (t: Tuning, exps: number[]) =>
+    exps.map((e) => ({ problem: t.pi, optimizer: t.c.name, lr: lrOf(e), seed: 0 }));
+  // Seed 0's best coarse exponent (null when every point failed).
+  const bestExponent = (t: Tuning, withRefined = false): number | null => {
+    const exps = withRefined ? [...t.grid.exponents, ...t.refined] : t.grid.exponents;
+    const point = bestPoint(
+      exps.map((e) => ({ lr: e, score: record(t.pi, t.c, lrOf(e), 0).score })),
+    );
+    return point ? point.lr : null;
+  };
 
-  // Phase 2: the best lr and the default lr on every seed (runs already done are reused).
-  const best = new Map<string, number | null>();
-  const seedJobs: Job[] = [];
-  problems.forEach((_, pi) => {
-    for (const c of contenders) {
-      const sweep = sweepJobs.filter((j) => j.problem === pi && j.optimizer === c.name);
-      const point = bestPoint(sweep.map((j) => ({ lr: j.lr, score: done.get(key(j))!.score })));
-      best.set(`${pi}|${c.name}`, point?.lr ?? null);
-      const lrs = [point?.lr ?? c.defaultLr, c.defaultLr];
-      for (const lr of lrs) {
-        for (let seed = 0; seed < seeds; seed++) {
-          const job = { problem: pi, optimizer: c.name, lr, seed };
-          if (!done.has(key(job)) && !seedJobs.some((j) => key(j) === key(job))) seedJobs.push(job);
+  // 1. Seed 0 over the base grid (or the fixed lr).
+  await run(
+    options.lr !== undefined
+      ? tunings.map((t) => ({ problem: t.pi, optimizer: t.c.name, lr: options.lr!, seed: 0 }))
+      : tunings.flatMap((t) => sweepJobs(t, t.grid.exponents)),
+  );
+  if (options.lr === undefined) {
+    // 2. A best point at an end of the grid moves the end out, a decade at a time.
+    for (let round = 0; round < 2; round++) {
+      const more: Job[] = [];
+      for (const t of tunings) {
+        const best = bestExponent(t);
+        const exps = t.grid.exponents;
+        // Every point failed: the grid is too high for this problem.
+        const side =
+          best === null ? 'low' : best === exps[0] ? 'low' : best === exps.at(-1) ? 'high' : null;
+        t.stuck = side;
+        if (side === null) continue;
+        const added = extension(t.grid, side, t.cap);
+        if (added.length === 0) {
+          if (side === 'high' && lrOf(exps.at(-1)! + t.grid.spacing) > t.cap) t.stuck = 'cap';
+          continue;
         }
+        t.grid.exponents = side === 'low' ? [...added.reverse(), ...exps] : [...exps, ...added];
+        t.extended += added.length;
+        more.push(...sweepJobs(t, added));
       }
+      if (more.length === 0) break;
+      await run(more);
     }
-  });
-  const before = done.size;
-  await executor(problems, seedJobs, (job, r) => {
-    done.set(key(job), r);
-    options.onProgress?.({
-      phase: 'seeds',
-      done: done.size - before,
-      total: seedJobs.length,
-      problem: r.problem,
-      optimizer: r.optimizer,
-    });
-  });
+    for (const t of tunings) {
+      const best = bestExponent(t);
+      const exps = t.grid.exponents;
+      t.stuck =
+        best === exps[0] && best !== null
+          ? 'low'
+          : best === exps.at(-1) && best !== null
+            ? lrOf(best + t.grid.spacing) > t.cap
+              ? 'cap'
+              : 'high'
+            : null;
+      // 3. Half a grid step either side of the best.
+      if (best !== null) t.refined = refinement(t.grid, best);
+    }
+    await run(tunings.flatMap((t) => sweepJobs(t, t.refined)));
+  }
+
+  // 4. The best few of seed 0 on every seed, and the default lr on every seed.
+  phase = 'seeds';
+  phaseDone = 0;
+  phaseTotal = 0;
+  const candidateLrs = (t: Tuning): number[] => {
+    const points = lrs(t)
+      .map((lr) => ({ lr, score: record(t.pi, t.c, lr, 0).score }))
+      .filter((x) => Number.isFinite(x.score))
+      .sort((a, b) => a.score - b.score || a.lr - b.lr);
+    return points.slice(0, CANDIDATES).map((x) => x.lr);
+  };
+  const seedJobs: Job[] = [];
+  for (const t of tunings) {
+    for (const lr of [...candidateLrs(t), t.c.defaultLr]) {
+      for (let seed = 0; seed < seeds; seed++)
+        seedJobs.push({ problem: t.pi, optimizer: t.c.name, lr, seed });
+    }
+  }
+  await run(seedJobs);
 
   const results = problems.map((p, pi) =>
-    summariseProblem(p, pi, contenders, seeds, best, done, sweepJobs),
+    summariseProblem(
+      p,
+      tunings.filter((t) => t.pi === pi),
+      seeds,
+      (c, lr, seed) => record(pi, c, lr, seed),
+      lrs,
+      candidateLrs,
+    ),
   );
+  const overall = overallRanking(results);
   return {
     schema: 'descent/compare',
-    version: 1,
-    config: { optimizers: names, seeds, lr: options.lr ?? null, tuned: options.lr === undefined },
+    version: 2,
+    config: {
+      optimizers: names,
+      seeds,
+      lr: options.lr ?? null,
+      tuned: options.lr === undefined,
+      protocol: protocolText(seeds, options.lr),
+    },
     problems: results,
-    overall: overallRanking(results, contenders),
+    overall: overall.rows,
+    overallTest: overall.test,
+    profile: overall.profile,
+  };
+}
+
+/** What an untrained run scores: its initial loss, or for saddles a never-escaping run. */
+function noProgress(p: RaceProblem, r: RunRecord): number {
+  return p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
+}
+
+/** A seed's score as the mean counts it: failures and worse-than-untrained runs as no progress. */
+export function cappedScore(p: RaceProblem, r: RunRecord): number {
+  const worst = noProgress(p, r);
+  return Number.isFinite(r.score) ? Math.min(r.score, worst) : worst;
+}
+
+function candidate(p: RaceProblem, lr: number, runs: RunRecord[]): Candidate {
+  const capped = runs.map((r) => cappedScore(p, r));
+  return {
+    lr,
+    scores: runs.map((r) => r.score),
+    failedSeeds: runs.filter((r) => !Number.isFinite(r.score)).length,
+    meanScore: mean(capped),
   };
 }
 
 function summariseProblem(
   p: RaceProblem,
-  pi: number,
-  contenders: Contender[],
+  tunings: Tuning[],
   seeds: number,
-  best: Map<string, number | null>,
-  done: Map<string, RunRecord>,
-  sweepJobs: Job[],
+  record: (c: Contender, lr: number, seed: number) => RunRecord,
+  lrs: (t: Tuning) => number[],
+  candidateLrs: (t: Tuning) => number[],
 ): ProblemResult {
   const runsAt = (c: Contender, lr: number) =>
-    Array.from({ length: seeds }, (_, seed) =>
-      done.get(key({ problem: pi, optimizer: c.name, lr, seed }))!,
-    );
-  const tunedRuns = contenders.map((c) => runsAt(c, best.get(`${pi}|${c.name}`) ?? c.defaultLr));
+    Array.from({ length: seeds }, (_, seed) => record(c, lr, seed));
+  const chosen = tunings.map((t) => {
+    const cands = candidateLrs(t).map((lr) => candidate(p, lr, runsAt(t.c, lr)));
+    const best = [...cands].sort(
+      (a, b) => a.failedSeeds - b.failedSeeds || a.meanScore - b.meanScore || a.lr - b.lr,
+    )[0];
+    return { cands, lr: best?.lr ?? null };
+  });
+  const tunedRuns = tunings.map((t, i) => runsAt(t.c, chosen[i]!.lr ?? t.c.defaultLr));
   const target = problemTarget(p, tunedRuns.flat());
-  const optimizers = contenders.map((c, ci): OptimizerResult => {
-    const sweep = sweepJobs
-      .filter((j) => j.problem === pi && j.optimizer === c.name)
-      .map((j) => done.get(key(j))!)
-      .map((r) => ({
-        lr: r.lr,
-        score: r.score,
-        finalTrainLoss: r.finalTrainLoss,
-        diverged: r.diverged,
-      }));
-    const reference = referenceScore(p, tunedRuns.flat());
-    const good = goodLrs(sweep as SweepPoint[], reference);
-    // Trajectories are drawn for seed 0 at the tuned lr only; the other runs drop theirs.
-    const tuned = tunedRuns[ci]!.map((r, i) => (i === 0 ? r : { ...r, trajectory: null }));
-    const defaults = runsAt(c, c.defaultLr).map((r) => ({ ...r, trajectory: null }));
+  const reference =
+    p.objective === 'escape'
+      ? p.epochs + 1
+      : median(tunedRuns.flat().map((r) => r.initialLoss));
+  const optimizers = tunings.map((t, ti): Omit<OptimizerResult, keyof Standing> => {
+    const coarse = new Set(t.fixed !== null ? [t.fixed] : t.grid.exponents.map(lrOf));
+    const sweep = lrs(t)
+      .sort((a, b) => a - b)
+      .map((lr) => {
+        const r = record(t.c, lr, 0);
+        const point = { lr, score: r.score, finalTrainLoss: r.finalTrainLoss, diverged: r.diverged };
+        return { ...point, coarse: coarse.has(lr) };
+      });
+    const coarsePoints = sweep.filter((s) => s.coarse);
+    const good = goodLrs(coarsePoints, reference);
+    const bestLr = chosen[ti]!.lr;
+    const tried = sweep.map((s) => s.lr);
+    const atLow = bestLr !== null && tried.length > 1 && bestLr === Math.min(...tried);
+    const atHigh = bestLr !== null && tried.length > 1 && bestLr === Math.max(...tried);
+    const lrEdge: OptimizerResult['lrEdge'] = atLow
+      ? 'low'
+      : atHigh
+        ? t.stuck === 'cap' || lrOf(Math.log10(bestLr) + t.grid.spacing) > t.cap
+          ? 'cap'
+          : 'high'
+        : null;
+    // Keep one trajectory (seed 0 at the chosen lr) and drop the record lows once used.
+    const strip = (r: RunRecord, keepPath: boolean): RunRecord => {
+      const { lows: _lows, ...rest } = r;
+      return keepPath ? rest : { ...rest, trajectory: null };
+    };
+    const tuned = tunedRuns[ti]!;
+    const defaults = runsAt(t.c, t.c.defaultLr);
     return {
-      name: c.name,
-      label: c.label,
-      family: c.family,
-      defaultLr: c.defaultLr,
+      name: t.c.name,
+      label: t.c.label,
+      family: t.c.family,
+      defaultLr: t.c.defaultLr,
       sweep,
-      bestLr: best.get(`${pi}|${c.name}`) ?? null,
+      grid: {
+        spacing: t.grid.spacing,
+        resolution: t.refined.length > 0 ? t.grid.spacing / 2 : t.grid.spacing,
+        lo: tried.length ? Math.min(...tried) : NaN,
+        hi: tried.length ? Math.max(...tried) : NaN,
+        extended: t.extended,
+      },
+      bestLr,
+      lrAtEdge: lrEdge !== null,
+      lrEdge,
+      candidates: chosen[ti]!.cands,
       expectedBest: expectedBestOfK(
-        sweep.map((s) => s.score),
+        coarsePoints.map((s) => s.score),
         reference,
       ),
       goodLrs: good,
-      goodDecades: good.length * 0.5,
-      tuned,
-      defaults,
+      goodDecades: good.length * t.grid.spacing,
       summary: summarise(p, tuned, target),
       defaultSummary: summarise(p, defaults, target),
+      tuned: tuned.map((r, i) => strip(r, i === 0)),
+      defaults: defaults.map((r) => strip(r, false)),
     };
   });
-  // Losses within 1e-10 of the untrained loss of zero are all "converged": rounding decides
-  // between them, so converged runs are ranked by their speed (steps to the target) instead.
-  const floor = p.objective === 'loss' ? 1e-10 * Math.abs(referenceScore(p, tunedRuns.flat())) : 0;
-  const rankKey = (o: OptimizerResult) => Math.max(o.summary.medianScore, floor);
-  const speed = (o: OptimizerResult) => o.summary.stepsToTarget ?? Infinity;
-  const ranking = [...optimizers]
-    .sort((a, b) => rankKey(a) - rankKey(b) || speed(a) - speed(b) || a.name.localeCompare(b.name))
-    .map((o) => o.name);
+  const times = tunedRuns.flat().map((r) => r.timeMs);
+  const standings = rankProblem(p, optimizers);
+  const first = tunedRuns[0]?.[0];
   return {
     name: p.name,
     description: p.description,
@@ -310,6 +532,9 @@ function summariseProblem(
     epochs: p.epochs,
     batchSize: p.batchSize,
     target,
+    targetResolution: p.kind === 'dataset' && p.batchSize !== 'full' ? 'epoch' : 'step',
+    stepsPerEpoch: first?.stepsPerEpoch ?? 1,
+    timesMeaningful: median(times) >= 1000,
     fn:
       p.fn && p.fn.dim === 2
         ? {
@@ -319,23 +544,20 @@ function summariseProblem(
             contour: p.fn.contour,
           }
         : null,
-    optimizers,
-    ranking,
+    optimizers: optimizers.map((o, i) => ({ ...o, ...standings.standings[i]! })),
+    ranking: standings.order.map((i) => optimizers[i]!.name),
+    leaders: standings.leaders.map((i) => optimizers[i]!.name),
+    separation: standings.separation,
   };
-}
-
-/** What an untrained run scores: the initial loss, or for saddles a never-escaping run. */
-function referenceScore(p: RaceProblem, runs: RunRecord[]): number {
-  if (p.objective === 'escape') return (runs[0]?.steps ?? p.epochs) + 1;
-  return median(runs.map((r) => r.initialLoss));
 }
 
 /** The target loss: 90% of the best improvement any tuned run made over its initial loss. */
 function problemTarget(p: RaceProblem, runs: RunRecord[]): number | null {
   if (p.objective === 'escape') return null;
   const finals = runs
-    .map((r) => (p.kind === 'dataset' ? r.epochs.trainLoss.at(-1) : r.finalTrainLoss))
-    .filter((x): x is number => x !== null && x !== undefined && Number.isFinite(x));
+    .filter((r) => !r.diverged)
+    .map((r) => r.finalTrainLoss)
+    .filter((x): x is number => x !== null && Number.isFinite(x));
   if (finals.length === 0) return null;
   const bestFinal = Math.min(...finals);
   const initial = median(runs.map((r) => r.initialLoss));
@@ -345,67 +567,45 @@ function problemTarget(p: RaceProblem, runs: RunRecord[]): number | null {
 function summarise(p: RaceProblem, runs: RunRecord[], target: number | null): OptimizerSummary {
   const finite = (xs: (number | null)[]) =>
     xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  const losses = finite(runs.map((r) => r.finalTrainLoss));
+  const losses = finite(runs.filter((r) => !r.diverged).map((r) => r.finalTrainLoss));
   const acc = finite(runs.map((r) => r.testAccuracy));
-  const toTarget = runs.map((r) => reachTarget(p, r, target));
-  const reached = toTarget.filter((t) => t !== null) as {
-    steps: number;
-    epochs: number | null;
-    timeMs: number;
-  }[];
-  const half = reached.length * 2 >= runs.length && reached.length > 0;
-  const escapes = runs.map((r) => r.escapeStep).filter((x): x is number => x !== null);
+  const capped = runs.map((r) => cappedScore(p, r));
+  const bySeed = runs.map((r) =>
+    target === null || !r.lows ? null : firstStepAtOrBelow(r.lows, target),
+  );
+  const reached = bySeed.filter((s): s is number => s !== null);
+  const half = reached.length > 0 && reached.length * 2 >= runs.length;
+  const medianOf = (f: (s: number, r: RunRecord) => number) =>
+    half ? median(runs.map((r, i) => (bySeed[i] === null ? Infinity : f(bySeed[i]!, r)))) : null;
+  const escapes = runs.filter((r) => r.escapeStep !== null).length;
   return {
+    scores: runs.map((r) => r.score),
+    failedSeeds: runs.filter((r) => !Number.isFinite(r.score)).length,
+    meanScore: mean(capped),
+    sdScore: sd(capped),
     medianScore: median(runs.map((r) => r.score)),
-    meanFinalLoss: losses.length === runs.length ? mean(losses) : null,
-    sdFinalLoss: losses.length === runs.length ? sd(losses) : null,
+    meanFinalLoss: losses.length ? mean(losses) : null,
+    sdFinalLoss: losses.length ? sd(losses) : null,
+    finalLossSeeds: losses.length,
     meanTestAccuracy: acc.length ? mean(acc) : null,
     sdTestAccuracy: acc.length ? sd(acc) : null,
-    stepsToTarget: half ? median(toTarget.map((t) => t?.steps ?? Infinity)) : null,
-    epochsToTarget:
-      half && p.kind === 'dataset' ? median(toTarget.map((t) => t?.epochs ?? Infinity)) : null,
-    timeToTargetMs: half ? median(toTarget.map((t) => t?.timeMs ?? Infinity)) : null,
-    divergedSeeds: runs.filter((r) => r.diverged && r.escapeStep === null).length,
+    stepsToTargetBySeed: bySeed,
+    stepsToTarget: medianOf((s) => s),
+    epochsToTarget: p.kind === 'dataset' ? medianOf((s, r) => s / r.stepsPerEpoch) : null,
+    timeToTargetMs: medianOf((s, r) => timeAtStep(r, s)),
+    divergedSeeds: runs.filter((r) => r.diverged).length,
     escapeStep:
-      p.objective === 'escape' && escapes.length * 2 >= runs.length && escapes.length > 0
+      p.objective === 'escape' && escapes > 0 && escapes * 2 >= runs.length
         ? median(runs.map((r) => r.escapeStep ?? Infinity))
         : null,
     meanTimeMs: mean(runs.map((r) => r.timeMs)),
   };
 }
 
-/** When a run first reached the target: by epoch train loss on data sets, by step elsewhere. */
-function reachTarget(
-  p: RaceProblem,
-  r: RunRecord,
-  target: number | null,
-): { steps: number; epochs: number | null; timeMs: number } | null {
-  if (target === null) return null;
-  if (p.kind === 'dataset') {
-    const e = r.epochs.trainLoss.findIndex((l) => l <= target);
-    if (e < 0) return null;
-    const perEpoch = r.steps / Math.max(1, r.epochs.trainLoss.length);
-    return {
-      steps: Math.round((e + 1) * perEpoch),
-      epochs: e + 1,
-      timeMs: r.epochs.timeMs[e] ?? NaN,
-    };
-  }
-  const i = r.curve.loss.findIndex((l) => l <= target);
-  if (i < 0) return null;
-  const steps = r.curve.step[i]!;
-  return { steps, epochs: null, timeMs: (r.timeMs * steps) / Math.max(1, r.steps) };
-}
-
-function overallRanking(
-  problems: ProblemResult[],
-  contenders: Contender[],
-): CompareResults['overall'] {
-  return contenders
-    .map((c) => {
-      const ranks: Record<string, number> = {};
-      for (const p of problems) ranks[p.name] = p.ranking.indexOf(c.name) + 1;
-      return { optimizer: c.name, label: c.label, meanRank: mean(Object.values(ranks)), ranks };
-    })
-    .sort((a, b) => a.meanRank - b.meanRank || a.optimizer.localeCompare(b.optimizer));
+/** Training time when a run had taken `step` steps: from the epoch clock, else pro rata. */
+function timeAtStep(r: RunRecord, step: number): number {
+  if (step === 0) return 0;
+  const e = step / r.stepsPerEpoch;
+  if (r.stepsPerEpoch > 1 && Number.isInteger(e)) return r.epochs.timeMs[e - 1] ?? NaN;
+  return (r.timeMs * step) / Math.max(1, r.steps);
 }

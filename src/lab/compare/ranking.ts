@@ -1,0 +1,180 @@
+import type { RaceProblem } from './problems.ts';
+import type { OptimizerResult, ProblemResult } from './race.ts';
+import {
+  averageRanks,
+  friedmanTest,
+  holm,
+  nemenyiCriticalDifference,
+  pairedTTest,
+  performanceProfile,
+} from './stats.ts';
+import { mean } from './tuning.ts';
+
+/** Significance level of every test of the race. */
+export const ALPHA = 0.05;
+
+/** Where an optimizer stands on one problem. */
+export interface Standing {
+  /** 1 = best; optimizers tied exactly share the mean of their places (e.g. 2.5). */
+  rank: number;
+  /** Not told apart from the best by the paired test over seeds (always true for the best). */
+  withinNoiseOfBest: boolean;
+  /** Holm-adjusted p-value of the paired t-test against the best (null: best, or one seed). */
+  pVsBest: number | null;
+}
+
+type Ranked = Pick<OptimizerResult, 'name' | 'summary' | 'tuned'>;
+
+/** The per-seed values the tests compare: capped scores, with converged losses at one floor. */
+function seedValues(p: Pick<RaceProblem, 'objective'>, o: Ranked, floor: number): number[] {
+  return o.tuned.map((r) => {
+    const worst = p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
+    const s = Number.isFinite(r.score) ? Math.min(r.score, worst) : worst;
+    return Math.max(s, floor);
+  });
+}
+
+/**
+ * Ranks one problem's optimizers: fewest failed seeds (diverged, or never escaped) first, so a
+ * row with a failure is never placed ahead of one without; then the lowest mean score over seeds
+ * (to 9 significant digits); losses within 1e-10 of the untrained loss of zero have converged
+ * and are ordered by their speed to the target. Exact ties share a rank. Then each optimizer is
+ * tested against the best with a two-sided paired t-test on the per-seed scores (the seeds pair
+ * the runs: same start, same data order), Holm-corrected over the comparisons (Holm 1979; paired
+ * seeds as in Colas et al. 2018 on comparing RL algorithms over seeds).
+ */
+export function rankProblem(
+  p: Pick<RaceProblem, 'objective'>,
+  optimizers: readonly Ranked[],
+): { standings: Standing[]; order: number[]; leaders: number[]; separation: string } {
+  const initial = optimizers.flatMap((o) => o.tuned.map((r) => r.initialLoss));
+  const floor =
+    p.objective === 'loss' ? 1e-10 * Math.abs(initial.length ? Math.min(...initial) : 0) : 0;
+  const keys = optimizers.map((o) => {
+    const score = Math.max(o.summary.meanScore, floor);
+    const converged = p.objective === 'loss' && score <= floor;
+    return [
+      o.summary.failedSeeds,
+      Number(score.toPrecision(9)),
+      converged ? (o.summary.stepsToTarget ?? Infinity) : 0,
+    ];
+  });
+  const ranks = averageRanks(keys);
+  const order = ranks.map((r, i) => ({ r, i })).sort((a, b) => a.r - b.r || a.i - b.i);
+  const best = order[0]!.i;
+  const seeds = optimizers[best]!.tuned.length;
+  const standings: Standing[] = optimizers.map((_, i) => ({
+    rank: ranks[i]!,
+    withinNoiseOfBest: ranks[i] === ranks[best],
+    pVsBest: null,
+  }));
+  let separation: string;
+  if (seeds < 2 || optimizers.length < 2) {
+    separation = 'one seed: no test of the noise between seeds; only exact ties share a place';
+  } else {
+    const others = order.slice(1).map((x) => x.i);
+    const b = seedValues(p, optimizers[best]!, floor);
+    const raw = others.map((i) => pairedTTest(seedValues(p, optimizers[i]!, floor), b).p);
+    const adjusted = holm(raw);
+    others.forEach((i, k) => {
+      standings[i]!.pVsBest = adjusted[k]!;
+      if (adjusted[k]! >= ALPHA) standings[i]!.withinNoiseOfBest = true;
+    });
+    separation =
+      `paired t-test of each optimizer against the best over the ${seeds} seeds (two-sided, ` +
+      `Holm-corrected over ${others.length} comparisons, α = ${ALPHA}; a failed seed counts as ` +
+      `no progress)`;
+  }
+  const leaders = order.map((x) => x.i).filter((i) => standings[i]!.withinNoiseOfBest);
+  return { standings, order: order.map((x) => x.i), leaders, separation };
+}
+
+/** One optimizer over all problems. */
+export interface OverallRow {
+  optimizer: string;
+  label: string;
+  /** Mean of its (tie-averaged) ranks over the problems. */
+  meanRank: number;
+  /** Its place by mean rank (ties shared). */
+  rank: number;
+  ranks: Record<string, number>;
+  /** Problems on which at least one of its tuned seeds failed. */
+  failedOn: string[];
+}
+
+/** Whether the mean ranks differ beyond chance (Friedman), and by how much they must (Nemenyi). */
+export interface OverallTest {
+  problems: number;
+  friedman: { chi2: number; df: number; p: number };
+  /** Mean ranks closer than this are not told apart at α (Nemenyi; Demšar 2006). */
+  criticalDifference: number;
+  alpha: number;
+}
+
+/** Dolan and Moré (2002) performance profile over the problems. */
+export interface PerformanceProfileResult {
+  /** What the cost is: steps to the target (loss problems) or to escape (saddles). */
+  measure: string;
+  taus: number[];
+  /** Per optimizer: the fraction of problems solved within τ times the best optimizer's cost. */
+  rho: Record<string, number[]>;
+}
+
+/** Mean rank over problems, best first, with the Friedman/Nemenyi test where it can run. */
+export function overallRanking(problems: readonly ProblemResult[]): {
+  rows: OverallRow[];
+  test: OverallTest | null;
+  profile: PerformanceProfileResult;
+} {
+  const first = problems[0]!;
+  const rows = first.optimizers.map((o0, j) => {
+    const ranks: Record<string, number> = {};
+    const failedOn: string[] = [];
+    for (const p of problems) {
+      const o = p.optimizers[j]!;
+      ranks[p.name] = o.rank;
+      if (o.summary.failedSeeds > 0) failedOn.push(p.name);
+    }
+    return {
+      optimizer: o0.name,
+      label: o0.label,
+      meanRank: mean(Object.values(ranks)),
+      rank: 0,
+      ranks,
+      failedOn,
+    };
+  });
+  const places = averageRanks(rows.map((r) => [Number(r.meanRank.toPrecision(9))]));
+  rows.forEach((r, i) => (r.rank = places[i]!));
+  const sorted = rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => a.r.rank - b.r.rank || a.i - b.i)
+    .map((x) => x.r);
+  const k = rows.length;
+  const n = problems.length;
+  const test =
+    k >= 2 && n >= 2
+      ? {
+          problems: n,
+          friedman: friedmanTest(problems.map((p) => p.optimizers.map((o) => o.rank))),
+          criticalDifference: nemenyiCriticalDifference(k, n, ALPHA),
+          alpha: ALPHA,
+        }
+      : null;
+  const taus = Array.from({ length: 65 }, (_, i) => 2 ** (i / 8));
+  const costs = problems.map((p) =>
+    p.optimizers.map(
+      (o) => (p.objective === 'escape' ? o.summary.escapeStep : o.summary.stepsToTarget) ?? Infinity,
+    ),
+  );
+  const rho = performanceProfile(costs, taus);
+  return {
+    rows: sorted,
+    test,
+    profile: {
+      measure: 'median steps to the target (loss problems) or to escape (saddles) over seeds',
+      taus,
+      rho: Object.fromEntries(first.optimizers.map((o, j) => [o.name, rho[j]!])),
+    },
+  };
+}
