@@ -282,7 +282,9 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
   let phaseDone = 0;
   let phaseTotal = 0;
   const run = async (jobs: Job[]) => {
-    const fresh = jobs.filter((j, i) => !done.has(key(j)) && jobs.findIndex((x) => key(x) === key(j)) === i);
+    const fresh = jobs.filter(
+      (j, i) => !done.has(key(j)) && jobs.findIndex((x) => key(x) === key(j)) === i,
+    );
     phaseTotal += fresh.length;
     await executor(problems, fresh, (job, r) => {
       done.set(key(job), r);
@@ -304,9 +306,7 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
       const cap = c.name === 'adadelta' ? Infinity : (p.maxLr ?? Infinity);
       const fixed = options.lr ?? null;
       const grid: LrGrid =
-        fixed !== null
-          ? { exponents: [], spacing: 0, base: [0, 0] }
-          : baseGrid(c, p.gridPoints);
+        fixed !== null ? { exponents: [], spacing: 0, base: [0, 0] } : baseGrid(c, p.gridPoints);
       grid.exponents = grid.exponents.filter((e) => lrOf(e) <= cap);
       tunings.push({ pi, c, grid, cap, refined: [], extended: 0, stuck: null, fixed });
     }
@@ -460,16 +460,19 @@ function summariseProblem(
   const tunedRuns = tunings.map((t, i) => runsAt(t.c, chosen[i]!.lr ?? t.c.defaultLr));
   const target = problemTarget(p, tunedRuns.flat());
   const reference =
-    p.objective === 'escape'
-      ? p.epochs + 1
-      : median(tunedRuns.flat().map((r) => r.initialLoss));
+    p.objective === 'escape' ? p.epochs + 1 : median(tunedRuns.flat().map((r) => r.initialLoss));
   const optimizers = tunings.map((t, ti): Omit<OptimizerResult, keyof Standing> => {
     const coarse = new Set(t.fixed !== null ? [t.fixed] : t.grid.exponents.map(lrOf));
     const sweep = lrs(t)
       .sort((a, b) => a - b)
       .map((lr) => {
         const r = record(t.c, lr, 0);
-        const point = { lr, score: r.score, finalTrainLoss: r.finalTrainLoss, diverged: r.diverged };
+        const point = {
+          lr,
+          score: r.score,
+          finalTrainLoss: r.finalTrainLoss,
+          diverged: r.diverged,
+        };
         return { ...point, coarse: coarse.has(lr) };
       });
     const coarsePoints = sweep.filter((s) => s.coarse);
@@ -487,8 +490,9 @@ function summariseProblem(
         : null;
     // Keep one trajectory (seed 0 at the chosen lr) and drop the record lows once used.
     const strip = (r: RunRecord, keepPath: boolean): RunRecord => {
-      const { lows: _lows, ...rest } = r;
-      return keepPath ? rest : { ...rest, trajectory: null };
+      const copy: RunRecord = keepPath ? { ...r } : { ...r, trajectory: null };
+      delete copy.lows;
+      return copy;
     };
     const tuned = tunedRuns[ti]!;
     const defaults = runsAt(t.c, t.c.defaultLr);

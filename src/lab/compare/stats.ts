@@ -113,7 +113,13 @@ function continuedFraction(b0: number, a: (j: number) => number, b: (j: number) 
 function betaInc(x: number, y: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (y <= 0) return 1;
-  if (x > (a + 1) / (a + b + 2)) return 1 - betaInc(y, x, b, a);
+  // Swapped at most once, not by calling betaInc again: with x and y rounded separately, both
+  // could sit an ulp above their means and the two calls would hand the work back and forth.
+  if (x > (a + 1) / (a + b + 2)) return 1 - betaFraction(y, x, b, a);
+  return betaFraction(x, y, a, b);
+}
+
+function betaFraction(x: number, y: number, a: number, b: number): number {
   const logFront =
     a * Math.log(x) + b * Math.log(y) - (logGamma(a) + logGamma(b) - logGamma(a + b));
   // d_{2m+1} = -(a+m)(a+b+m)x / ((a+2m)(a+2m+1)),  d_{2m} = m(b-m)x / ((a+2m-1)(a+2m)).
