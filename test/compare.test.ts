@@ -102,9 +102,11 @@ describe('compare', () => {
     }
     const rosen = a.problems[0]!;
     const best = rosen.optimizers.find((o) => o.name === rosen.ranking[0])!;
-    assert.ok(
-      best.summary.medianScore <= Math.min(...rosen.optimizers.map((o) => o.summary.medianScore)),
-    );
+    const clean = rosen.optimizers.filter((o) => o.summary.failedSeeds === 0);
+    if (clean.length > 0) {
+      assert.equal(best.summary.failedSeeds, 0);
+      assert.ok(best.summary.meanScore <= Math.min(...clean.map((o) => o.summary.meanScore)));
+    }
     assert.equal(a.overall.length, 4);
   });
 
@@ -156,16 +158,18 @@ describe('compare', () => {
   });
 
   test('claims: every one has a verdict, evidence and a figure in the report', async () => {
-    const r = await compare({ problems: tiny(), optimizers: DEFAULT_CONTENDERS, seeds: 1 });
+    const r = await compare({ problems: tiny(), optimizers: DEFAULT_CONTENDERS, seeds: 2 });
     const claims = evaluateClaims(r);
     assert.equal(claims.length, 7);
     const html = renderReport(r, claims, { command: 'test', machine: 'test' });
     for (const c of claims) {
-      assert.ok(['supported', 'not supported', 'mixed', 'no evidence'].includes(c.verdict));
+      assert.ok(
+        ['supported', 'not supported', 'mixed', 'not enough evidence'].includes(c.verdict),
+      );
       assert.ok(c.evidence.length > 20);
       assert.ok(html.includes(`id="claim-${c.id}"`));
     }
-    // Claims this suite can judge are not left without evidence.
+    // Claims this suite can judge are judged.
     for (const id of [
       'adaptive-faster',
       'sgd-escapes-saddles',
@@ -173,9 +177,9 @@ describe('compare', () => {
       'radam-robust',
       'adam-then-sgd',
     ]) {
-      assert.notEqual(claims.find((c) => c.id === id)!.verdict, 'no evidence', id);
+      assert.notEqual(claims.find((c) => c.id === id)!.verdict, 'not enough evidence', id);
     }
-    assert.equal(claims.find((c) => c.id === 'adaptive-sparse')!.verdict, 'no evidence');
+    assert.equal(claims.find((c) => c.id === 'adaptive-sparse')!.verdict, 'not enough evidence');
     assert.ok((html.match(/<svg/g) ?? []).length > 10, 'the report draws its figures');
     assert.ok(!/<script/i.test(html), 'the report needs no script');
   });
@@ -205,7 +209,7 @@ describe('descent compare (CLI)', () => {
     assert.match(r.stdout, /rank\s+optimizer/);
     assert.match(
       r.stdout,
-      /\[(supported|not supported|mixed|no evidence)\] SGD, Momentum and Nesterov escape/,
+      /\[(supported|not supported|mixed|not enough evidence)\] SGD, Momentum and Nesterov escape/,
     );
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(results.schema, 'descent/compare');
@@ -250,10 +254,11 @@ test("compare on the user's own objective: one problem, a quick budget", async (
   const p = r.problems[0]!;
   assert.equal(p.name, 'my-quadratic');
   for (const o of p.optimizers) {
-    assert.deepEqual(
-      o.sweep.map((s) => s.lr),
-      [1e-4, 1e-3, 1e-2, 0.1, 1],
-    );
+    // The quick budget's whole decades, refined to half decades around the best.
+    const coarse = o.sweep.filter((s) => s.coarse).map((s) => s.lr);
+    for (const lr of [1e-4, 1e-3, 1e-2, 0.1, 1]) assert.ok(coarse.includes(lr), String(lr));
+    assert.equal(o.grid.spacing, 1);
+    assert.equal(o.grid.resolution, 0.5);
     // At its best learning rate every optimizer ends well below the start (f = 4.875 at seed 0).
     assert.ok(o.summary.medianScore < 0.1 * 4.875, `${o.name} ${o.summary.medianScore}`);
   }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { advise } from '../lab/compare/advise.ts';
+import { advise, TRIAL_ALTERNATIVES, TRIAL_SEEDS, type Advice } from '../lab/compare/advise.ts';
 import { builtinRaceProblem } from '../lab/compare/builtin.ts';
 import { workerExecutor } from '../lab/compare/pool.ts';
 import type { RaceProblem } from '../lab/compare/problems.ts';
@@ -30,11 +30,105 @@ function csvProblem(path: string, batchSize: BatchSize = 32): RaceProblem {
   };
 }
 
+const WIDTH = 100;
+
+/** Breaks a paragraph into lines of at most `width` columns at spaces. */
+function wrap(text: string, width = WIDTH, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+const fmt = (x: number, digits = 3) =>
+  Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x);
+
+const lrText = (lr: number | null) =>
+  lr === null ? '-' : lr >= 1e-3 ? String(lr) : lr.toExponential(1).replace('.0e', 'e');
+
+/** The trial as a table: one row per raced optimizer, best first. */
+function trialTable(a: Advice): string[] {
+  const t = a.trial;
+  const accuracy = t.optimizers.some((o) => o.meanTestAccuracy !== null);
+  const head = ['rank', 'optimizer', 'lr', `${t.score} (mean ± sd)`, 'failed'];
+  if (accuracy) head.push('test acc');
+  const rows = t.optimizers.map((o) => {
+    const sd = t.seeds > 1 && Number.isFinite(o.sdScore) ? ` ± ${fmt(o.sdScore, 2)}` : '';
+    const row = [
+      fmt(o.rank),
+      o.label,
+      `${lrText(o.bestLr)}${o.lrAtEdge ? '*' : ''}`,
+      `${fmt(o.meanScore)}${sd}`,
+      `${o.failedSeeds}/${t.seeds}`,
+    ];
+    if (accuracy) row.push(o.meanTestAccuracy === null ? '-' : o.meanTestAccuracy.toFixed(3));
+    row.push(o.withinNoiseOfBest ? '≈ best' : '');
+    return row;
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // Numbers right-aligned, names left-aligned.
+  const cell = (x: string, i: number) =>
+    i === 1 || i === 3 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!);
+  const line = (r: string[]) =>
+    r
+      .map((x, i) => (i < widths.length ? cell(x, i) : x))
+      .join('  ')
+      .trimEnd();
+  const out = [line(head), ...rows.map(line)];
+  if (t.optimizers.some((o) => o.lrAtEdge)) {
+    out.push('* tuned lr at an end of the grid tried: a better one may lie beyond');
+  }
+  return out;
+}
+
+/** The advice for the terminal, under 100 columns. */
+function adviceText(a: Advice): string {
+  const p = a.profile;
+  const r = a.recommended;
+  const g = a.guidance;
+  const source =
+    r.source === 'guidance'
+      ? "the guidance's pick, within noise of the trial's best"
+      : `the trial's best; the guidance said ${g.optimizer}`;
+  const within = a.runnerUp.withinNoiseOfRecommended ? 'within' : 'outside';
+  return [
+    ...wrap(`problem: ${a.problem} (${p.params} parameters, ${p.trainSize} training samples)`),
+    ...wrap(
+      `measured: ${(100 * p.gradientZeroFraction).toFixed(0)}% zero gradient coordinates per batch, ${(100 * p.rareCoordinates).toFixed(0)}% rare coordinates, gradient-noise scale ${p.noiseScale.toFixed(1)}`,
+    ),
+    '',
+    ...wrap(
+      `recommended: ${r.optimizer} at lr ${lrText(r.lr)}, batch size ${r.batchSize} (${source})`,
+      WIDTH,
+      '             ',
+    ),
+    ...wrap(
+      `runner-up:   ${a.runnerUp.optimizer} at lr ${lrText(a.runnerUp.lr)} (${within} the seeds' noise of the recommendation)`,
+      WIDTH,
+      '             ',
+    ),
+    '',
+    ...wrap(`The usual guidance: ${g.reason}`),
+    '',
+    `Trial: ${a.trial.seeds} ${a.trial.seeds === 1 ? 'seed' : 'seeds'}, learning rates tuned for each optimizer (lower is better):`,
+    ...trialTable(a),
+    '',
+    ...wrap(a.trial.verdict),
+    '',
+  ].join('\n');
+}
+
 /** `descent advise`: the selection guidance applied to a problem, then checked by a short race. */
 export function adviseCommand(): Command {
   return new Command('advise')
     .description(
-      'Inspect a problem (gradient sparsity, size, gradient noise), recommend an optimizer, learning rate and batch size, and verify it with a short race against the runner-up',
+      `Inspect a problem (gradient sparsity, size, gradient noise), apply the usual guidance, and check it with a short tuned race against ${TRIAL_ALTERNATIVES.join(', ')}: the recommendation follows the race`,
     )
     .option(
       '--problem <name>',
@@ -45,7 +139,7 @@ export function adviseCommand(): Command {
       '--data-file <csv>',
       'a CSV file (optionally .gz): numeric features, integer class label last',
     )
-    .option('--seeds <k>', 'seeds of the trial race', positiveInt, 2)
+    .option('--seeds <k>', 'seeds of the trial race', positiveInt, TRIAL_SEEDS)
     .option('--json', 'print the advice as JSON')
     .action(async (flags: AdviseFlags) => {
       if ((flags.problem ? 1 : 0) + (flags.dataFile ? 1 : 0) !== 1) {
@@ -69,20 +163,6 @@ export function adviseCommand(): Command {
         );
         return;
       }
-      const p = a.profile;
-      process.stdout.write(
-        [
-          `problem: ${a.problem} (${p.params} parameters, ${p.trainSize} training samples)`,
-          `measured: ${(100 * p.gradientZeroFraction).toFixed(0)}% zero gradient coordinates per batch, ${(100 * p.rareCoordinates).toFixed(0)}% rare coordinates, gradient-noise scale ${p.noiseScale.toFixed(1)}`,
-          '',
-          `recommended: ${a.recommended.optimizer} at lr ${a.recommended.lr ?? '-'}, batch size ${a.recommended.batchSize}`,
-          `runner-up:   ${a.runnerUp.optimizer} at lr ${a.runnerUp.lr ?? '-'}`,
-          '',
-          a.reason,
-          '',
-          a.trial.verdict,
-          '',
-        ].join('\n'),
-      );
+      process.stdout.write(adviceText(a));
     });
 }

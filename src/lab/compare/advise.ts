@@ -2,30 +2,91 @@ import type { BatchSize } from '../sampler.ts';
 import { findContender } from './contenders.ts';
 import { inspectProblem, type ProblemProfile } from './inspect.ts';
 import type { RaceProblem } from './problems.ts';
-import { compare, type Executor, type OptimizerResult } from './race.ts';
+import {
+  compare,
+  type Executor,
+  type OptimizerResult,
+  type OptimizerSummary,
+  type ProblemResult,
+} from './race.ts';
 
-/** A recommendation of the usual guidance, and what a short race said about it. */
+/**
+ * The strong alternatives every trial races the guidance's pick against, one or more from each
+ * family of per-coordinate and momentum methods: Adam, Nesterov's momentum SGD, Adagrad and
+ * RMSprop. The guidance's pick joins them when it is not one of them.
+ */
+export const TRIAL_ALTERNATIVES: readonly string[] = ['adam', 'nesterov', 'adagrad', 'rmsprop'];
+
+/** Seeds of the trial race unless `advise` is told otherwise. */
+export const TRIAL_SEEDS = 3;
+
+/** One raced optimizer in the trial, as the race scored it at its tuned learning rate. */
+export interface TrialScore {
+  name: string;
+  label: string;
+  /** Its place on the problem; exact ties share the mean of their places. */
+  rank: number;
+  /** The tuned learning rate (null when every lr tried failed). */
+  bestLr: number | null;
+  /** The tuned lr is the smallest or largest tried: a better one may lie beyond. */
+  lrAtEdge: boolean;
+  lrEdge: OptimizerResult['lrEdge'];
+  /** Mean and sd over seeds of the race's score, a failed seed counted as no progress. */
+  meanScore: number;
+  sdScore: number;
+  /** Seeds that diverged or (saddles) never escaped. */
+  failedSeeds: number;
+  meanTestAccuracy: number | null;
+  sdTestAccuracy: number | null;
+  /** Not told apart from the trial's best by the race's test over seeds. */
+  withinNoiseOfBest: boolean;
+  /** The race's adjusted p-value against the best (null: the best itself, or one seed). */
+  pVsBest: number | null;
+}
+
+/** What the trial says about the guidance's pick. */
+export interface Decision {
+  /** `guidance`: the pick is within noise of the trial's best; `trial`: the best replaces it. */
+  recommended: { optimizer: string; lr: number | null; source: 'guidance' | 'trial' };
+  /** The best-ranked raced optimizer other than the recommendation. */
+  runnerUp: { optimizer: string; lr: number | null; withinNoiseOfRecommended: boolean };
+  /** Whether the guidance's pick stands. */
+  held: boolean;
+  /** The decision in words, with the scores, the test and its p-value. */
+  verdict: string;
+  /** Every raced optimizer, best first. */
+  optimizers: TrialScore[];
+}
+
+/** A recommendation checked by a tuned race, and the usual guidance it started from. */
 export interface Advice {
   problem: string;
   profile: ProblemProfile;
-  recommended: { optimizer: string; lr: number | null; batchSize: BatchSize };
-  runnerUp: { optimizer: string; lr: number | null };
-  /** The guidance applied to this problem, in one paragraph. */
-  reason: string;
+  /** The trial's best when the guidance's pick is not within noise of it, else the pick. */
+  recommended: {
+    optimizer: string;
+    lr: number | null;
+    batchSize: BatchSize;
+    source: 'guidance' | 'trial';
+  };
+  /** The strongest other raced optimizer by the trial's ranking. */
+  runnerUp: { optimizer: string; lr: number | null; withinNoiseOfRecommended: boolean };
+  /** The usual guidance applied to this problem's profile. */
+  guidance: { optimizer: string; batchSize: BatchSize; reason: string };
   trial: {
     seeds: number;
-    recommended: TrialScore;
-    runnerUp: TrialScore;
-    /** Whether the trial race agreed with the guidance. */
+    /** What the score is: final training loss, or steps to escape (lower is better). */
+    score: string;
+    /** Every raced optimizer, best first. */
+    optimizers: TrialScore[];
+    /** Whether the guidance's pick stands. */
     held: boolean;
     verdict: string;
+    /** How the race told optimizers within the seeds' noise of the best from the rest. */
+    separation: string;
+    /** The race's tuning protocol in words. */
+    protocol: string;
   };
-}
-
-export interface TrialScore {
-  medianScore: number;
-  testAccuracy: number | null;
-  bestLr: number | null;
 }
 
 /** A power of two in [8, 256] near the noise scale, never above the training set. */
@@ -37,10 +98,12 @@ function batchFromNoise(p: ProblemProfile): BatchSize {
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
-/** Applies the selection guidance to a measured profile. */
+/**
+ * Applies the usual selection guidance to a measured profile: an optimizer, a batch size and
+ * the reason. It names no runner-up; `advise` finds that by racing.
+ */
 export function guidance(p: ProblemProfile): {
   optimizer: string;
-  runnerUp: string;
   batchSize: BatchSize;
   reason: string;
 } {
@@ -49,9 +112,8 @@ export function guidance(p: ProblemProfile): {
   if (p.kind === 'function' || p.trainSize <= 1) {
     return {
       optimizer: 'adam',
-      runnerUp: 'nesterov',
       batchSize,
-      reason: `A deterministic objective with ${size}: no data to sample, so every step uses the exact gradient (batch gradient descent). The guidance makes Adam the default; on smooth, deterministic problems momentum methods are its usual rival, so Nesterov's is the runner-up.`,
+      reason: `A deterministic objective with ${size}: no data to sample, so every step uses the exact gradient (batch gradient descent). The guidance makes Adam the default.`,
     };
   }
   const sparse = p.gradientZeroFraction > 0.5 || p.rareCoordinates > 0.3;
@@ -59,31 +121,165 @@ export function guidance(p: ProblemProfile): {
   if (sparse) {
     return {
       optimizer: 'adam',
-      runnerUp: 'adagrad',
       batchSize,
-      reason: `Sparse gradients: on average ${pct(p.gradientZeroFraction)} of the ${p.params} parameters get no gradient from a mini-batch (of ${p.trainSize} training samples), and ${pct(p.rareCoordinates)} of the coordinates that do get one see it in at most 10% of the batches. The guidance: with sparse data use an adaptive learning-rate method, per-coordinate step sizes let rare features learn; among them prefer Adam. Adagrad, the classic choice for sparse features, is the runner-up. ${batch}`,
+      reason: `Sparse gradients: on average ${pct(p.gradientZeroFraction)} of the ${p.params} parameters get no gradient from a mini-batch (of ${p.trainSize} training samples), and ${pct(p.rareCoordinates)} of the coordinates that do get one see it in at most 10% of the batches. The guidance: with sparse data use an adaptive learning-rate method, per-coordinate step sizes let rare features learn; among them prefer Adam. ${batch}`,
     };
   }
   return {
     optimizer: 'adam',
-    runnerUp: 'adam-sgd',
     batchSize,
-    reason: `Dense gradients (${pct(p.gradientZeroFraction)} zero coordinates per mini-batch) over ${size}. The guidance makes Adam the default, and suggests switching to SGD late in training for a better final result, so Adam→SGD (Adam for half the run, then SGD with momentum from the SWATS learning-rate estimate) is the runner-up. ${batch}`,
+    reason: `Dense gradients (${pct(p.gradientZeroFraction)} zero coordinates per mini-batch) over ${size}. The guidance makes Adam the default. ${batch}`,
   };
 }
 
-function trialScore(o: OptimizerResult): TrialScore {
+/** The part of one raced optimizer's result that `decide` reads. */
+export type TrialOptimizer = Pick<
+  OptimizerResult,
+  'name' | 'label' | 'rank' | 'withinNoiseOfBest' | 'pVsBest' | 'bestLr' | 'lrAtEdge' | 'lrEdge'
+> & {
+  summary: Pick<
+    OptimizerSummary,
+    'scores' | 'meanScore' | 'sdScore' | 'failedSeeds' | 'meanTestAccuracy' | 'sdTestAccuracy'
+  >;
+};
+
+/** The part of one problem's race result that `decide` reads (a `ProblemResult` will do). */
+export type TrialProblem = Pick<
+  ProblemResult,
+  'objective' | 'ranking' | 'leaders' | 'separation'
+> & {
+  optimizers: readonly TrialOptimizer[];
+};
+
+/** `digits` significant digits, without trailing zeros; non-finite values by name. */
+function num(x: number, digits = 3): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x);
+}
+
+/** Mean ± sd of the score (the sd only over several seeds), and the test accuracy if any. */
+function scoreText(o: TrialScore, seeds: number): string {
+  const sd = seeds > 1 && Number.isFinite(o.sdScore) ? ` ± ${num(o.sdScore, 2)}` : '';
+  const acc =
+    o.meanTestAccuracy !== null ? ` (test accuracy ${o.meanTestAccuracy.toFixed(3)})` : '';
+  return `${num(o.meanScore)}${sd}${acc}`;
+}
+
+/** A learning rate as people write one: 0.032, 5.6e-6. */
+const lrText = (lr: number | null) =>
+  lr === null ? '-' : lr >= 1e-3 ? String(lr) : lr.toExponential(1).replace('.0e', 'e');
+
+const pText = (p: number | null) =>
+  p === null ? 'one seed: no test' : `p = ${p < 0.001 ? p.toExponential(1) : num(p)}`;
+
+/** What may make an optimizer's showing less sure than its score: failed seeds, an edge lr. */
+function caveats(o: TrialScore, seeds: number): string[] {
+  const out: string[] = [];
+  if (o.failedSeeds > 0) {
+    out.push(`${o.label} failed (diverged or never escaped) on ${o.failedSeeds} of ${seeds} seeds`);
+  }
+  if (o.lrAtEdge) {
+    const end =
+      o.lrEdge === 'low'
+        ? 'the smallest lr tried'
+        : o.lrEdge === 'cap'
+          ? "the problem's lr cap"
+          : 'the largest lr tried';
+    out.push(
+      `${o.label}'s tuned lr ${lrText(o.bestLr)} sits at ${end}, so a better one may lie beyond`,
+    );
+  }
+  return out;
+}
+
+function trialScore(o: TrialOptimizer): TrialScore {
+  const s = o.summary;
   return {
-    medianScore: o.summary.medianScore,
-    testAccuracy: o.summary.meanTestAccuracy,
+    name: o.name,
+    label: o.label,
+    rank: o.rank,
     bestLr: o.bestLr,
+    lrAtEdge: o.lrAtEdge,
+    lrEdge: o.lrEdge,
+    meanScore: s.meanScore,
+    sdScore: s.sdScore,
+    failedSeeds: s.failedSeeds,
+    meanTestAccuracy: s.meanTestAccuracy,
+    sdTestAccuracy: s.sdTestAccuracy,
+    withinNoiseOfBest: o.withinNoiseOfBest,
+    pVsBest: o.pVsBest,
   };
 }
 
 /**
- * Inspects a problem, recommends an optimizer, learning rate and batch size by the usual
- * guidance, and checks the recommendation with a short race against the runner-up (learning
- * rates tuned for both, `seeds` seeds). `resize` builds the problem at the recommended batch size.
+ * The decision rule of `advise`, on one problem's race result: the guidance's `pick` stands when
+ * it is among the race's `leaders` (within the seeds' noise of the best); otherwise the trial's
+ * best (`ranking[0]`) at its tuned lr replaces it. The runner-up is the best-ranked raced
+ * optimizer other than the recommendation. The verdict gives both scores, the race's test and
+ * the pick's p-value against the best, and names failed seeds and lrs at a grid edge.
+ */
+export function decide(pick: string, trial: TrialProblem): Decision {
+  const byName = new Map(trial.optimizers.map((o) => [o.name, trialScore(o)]));
+  const known = trial.optimizers.map((o) => o.name).join(', ');
+  if (!byName.has(pick)) {
+    throw new RangeError(
+      `decide: pick must be one of the raced optimizers (${known}), got ${pick}`,
+    );
+  }
+  if (trial.optimizers.length < 2) {
+    throw new RangeError(`decide: the trial must race at least 2 optimizers, got ${known}`);
+  }
+  const ranked = trial.ranking.map((n) => byName.get(n)!);
+  const seeds = trial.optimizers[0]!.summary.scores.length;
+  const best = ranked[0]!;
+  const chosen = byName.get(pick)!;
+  const held = trial.leaders.includes(pick);
+  const rec = held ? chosen : best;
+  const runner = ranked.find((o) => o.name !== rec.name)!;
+  // Noise is tested against the best only: the pick in the leaders is within noise of the best
+  // (then the runner-up), and a runner-up is within noise of a best recommendation if a leader.
+  const runnerWithin = rec.name === best.name ? runner.withinNoiseOfBest : true;
+  const measure = trial.objective === 'escape' ? 'Steps to escape' : 'Final training loss';
+  const over = seeds > 1 ? `mean ± sd over ${seeds} seeds` : 'one seed';
+  const scores = (os: TrialScore[]) =>
+    `${measure}, ${over}: ${os.map((o) => `${o.label} ${scoreText(o, seeds)}`).join(', ')}.`;
+  let verdict: string;
+  if (held && rec.name === best.name) {
+    verdict =
+      `The trial agrees with the guidance: ${rec.label} ranks first, and the runner-up ` +
+      `${runner.label} is ${runnerWithin ? 'within' : 'outside'} the seeds' noise of it ` +
+      `(${pText(runner.pVsBest)}). ${scores([rec, runner])}`;
+  } else if (held) {
+    verdict =
+      `The guidance's pick stands: ${rec.label} is within the seeds' noise of the trial's best, ` +
+      `${best.label} (${pText(rec.pVsBest)}). ${scores([best, rec])}`;
+  } else {
+    verdict =
+      `The trial disagreed with the guidance: ${best.label} ranks first and ${chosen.label} is ` +
+      `not within the seeds' noise of it (${pText(chosen.pVsBest)}), so the recommendation is ` +
+      `${best.label} at lr ${lrText(best.bestLr)}, not ${chosen.label}. ${scores([best, chosen])}`;
+  }
+  const named = [...new Set([rec, best])];
+  const notes = named.flatMap((o) => caveats(o, seeds));
+  if (notes.length > 0) verdict += ` Caution: ${notes.join('; ')}.`;
+  return {
+    recommended: {
+      optimizer: rec.name,
+      lr: rec.bestLr,
+      source: held ? 'guidance' : 'trial',
+    },
+    runnerUp: { optimizer: runner.name, lr: runner.bestLr, withinNoiseOfRecommended: runnerWithin },
+    held,
+    verdict: `${verdict} Test: ${trial.separation}.`,
+    optimizers: ranked,
+  };
+}
+
+/**
+ * Inspects a problem, applies the usual guidance (optimizer and batch size, with the reason),
+ * then races the guidance's pick against {@link TRIAL_ALTERNATIVES} with learning rates tuned by
+ * `compare` over `seeds` seeds (default {@link TRIAL_SEEDS}), and recommends by {@link decide}:
+ * the pick if the trial cannot tell it from the best, else the trial's best. `resize` builds the
+ * problem at the guidance's batch size.
  */
 export async function advise(
   problem: RaceProblem,
@@ -97,53 +293,30 @@ export async function advise(
   const g = guidance(profile);
   findContender(g.optimizer);
   const raced = options.resize ? options.resize(g.batchSize) : problem;
-  const seeds = options.seeds ?? 2;
+  const seeds = options.seeds ?? TRIAL_SEEDS;
+  const optimizers = [g.optimizer, ...TRIAL_ALTERNATIVES.filter((n) => n !== g.optimizer)];
   const r = await compare({
     problems: [raced],
-    optimizers: [g.optimizer, g.runnerUp],
+    optimizers,
     seeds,
     ...(options.executor ? { executor: options.executor } : {}),
   });
-  const [rec, run] = r.problems[0]!.optimizers as [OptimizerResult, OptimizerResult];
-  const useAccuracy =
-    rec.summary.meanTestAccuracy !== null && run.summary.meanTestAccuracy !== null;
-  // Higher is better for accuracy, lower for scores; `gap` > 0 means the runner-up did better.
-  const gap = useAccuracy
-    ? run.summary.meanTestAccuracy! - rec.summary.meanTestAccuracy!
-    : rec.summary.medianScore - run.summary.medianScore;
-  // A tie: within the spread over seeds (and at least half a point of accuracy, or 5% of loss).
-  const noise = useAccuracy
-    ? Math.max(rec.summary.sdTestAccuracy ?? 0, run.summary.sdTestAccuracy ?? 0, 0.005)
-    : 0.05 * Math.abs(rec.summary.medianScore);
-  // Two losses within 1e-10 of the untrained loss of zero have both converged: also a tie.
-  const floor = 1e-10 * Math.abs(rec.tuned[0]?.initialLoss ?? 0);
-  const converged =
-    !useAccuracy && rec.summary.medianScore <= floor && run.summary.medianScore <= floor;
-  const tie = Math.abs(gap) <= noise || converged;
-  const held = gap <= 0 || tie;
-  const what = useAccuracy
-    ? 'test accuracy'
-    : problem.objective === 'escape'
-      ? 'steps to escape'
-      : 'final training loss';
-  const show = (o: OptimizerResult) =>
-    useAccuracy
-      ? o.summary.meanTestAccuracy!.toFixed(3)
-      : Number(o.summary.medianScore.toPrecision(3)).toString();
-  const setting = `${what}, ${seeds} seeds, tuned learning rates`;
-  const verdict = converged
-    ? `In the trial race both converged (final losses ${show(rec)} and ${show(run)}, below 1e-10 of the start; ${setting}); the recommendation stands.`
-    : tie
-      ? `The trial race is a tie within noise: ${rec.label} ${show(rec)} vs ${run.label} ${show(run)} (${setting}); the recommendation stands.`
-      : held
-        ? `The trial race agrees: ${rec.label} ${show(rec)} vs ${run.label} ${show(run)} (${setting}).`
-        : `The trial race disagrees: ${run.label} ${show(run)} beat ${rec.label} ${show(rec)} (${setting}); on this problem prefer ${run.label} at lr ${run.bestLr}.`;
+  const p = r.problems[0]!;
+  const d = decide(g.optimizer, p);
   return {
     problem: problem.name,
     profile,
-    recommended: { optimizer: g.optimizer, lr: rec.bestLr, batchSize: g.batchSize },
-    runnerUp: { optimizer: g.runnerUp, lr: run.bestLr },
-    reason: g.reason,
-    trial: { seeds, recommended: trialScore(rec), runnerUp: trialScore(run), held, verdict },
+    recommended: { ...d.recommended, batchSize: g.batchSize },
+    runnerUp: d.runnerUp,
+    guidance: { optimizer: g.optimizer, batchSize: g.batchSize, reason: g.reason },
+    trial: {
+      seeds,
+      score: p.objective === 'escape' ? 'steps to escape' : 'final training loss',
+      optimizers: d.optimizers,
+      held: d.held,
+      verdict: d.verdict,
+      separation: p.separation,
+      protocol: r.config.protocol,
+    },
   };
 }

@@ -1,5 +1,16 @@
 // The race as a library: `compare` on built-in problems or your own, the claims, the report.
-export { advise, guidance, type Advice, type TrialScore } from './advise.ts';
+export {
+  advise,
+  decide,
+  guidance,
+  TRIAL_ALTERNATIVES,
+  TRIAL_SEEDS,
+  type Advice,
+  type Decision,
+  type TrialOptimizer,
+  type TrialProblem,
+  type TrialScore,
+} from './advise.ts';
 export { builtinRaceProblem, QUICK_SUITE, FULL_EXTRA, type BuiltinOptions } from './builtin.ts';
 export { evaluateClaims, type ClaimResult, type Verdict } from './claims.ts';
 export {
