@@ -13,12 +13,7 @@ export {
 } from './advise.ts';
 export { builtinRaceProblem, QUICK_SUITE, FULL_EXTRA, type BuiltinOptions } from './builtin.ts';
 export { evaluateClaims, type ClaimResult, type Verdict } from './claims.ts';
-export {
-  CONTENDERS,
-  DEFAULT_CONTENDERS,
-  findContender,
-  type Contender,
-} from './contenders.ts';
+export { CONTENDERS, DEFAULT_CONTENDERS, findContender, type Contender } from './contenders.ts';
 export { baseGrid, lrGrid, lrOf, EXTEND_DECADES, type LrGrid } from './grid.ts';
 export { inspectProblem, type ProblemProfile } from './inspect.ts';
 export { workerExecutor } from './pool.ts';
