@@ -164,7 +164,8 @@ export function overallRanking(problems: readonly ProblemResult[]): {
   const taus = Array.from({ length: 65 }, (_, i) => 2 ** (i / 8));
   const costs = problems.map((p) =>
     p.optimizers.map(
-      (o) => (p.objective === 'escape' ? o.summary.escapeStep : o.summary.stepsToTarget) ?? Infinity,
+      (o) =>
+        (p.objective === 'escape' ? o.summary.escapeStep : o.summary.stepsToTarget) ?? Infinity,
     ),
   );
   const rho = performanceProfile(costs, taus);
