@@ -163,9 +163,7 @@ describe('compare', () => {
     assert.equal(claims.length, 7);
     const html = renderReport(r, claims, { command: 'test', machine: 'test' });
     for (const c of claims) {
-      assert.ok(
-        ['supported', 'not supported', 'mixed', 'not enough evidence'].includes(c.verdict),
-      );
+      assert.ok(['supported', 'not supported', 'mixed', 'not enough evidence'].includes(c.verdict));
       assert.ok(c.evidence.length > 20);
       assert.ok(html.includes(`id="claim-${c.id}"`));
     }
