@@ -66,9 +66,9 @@ describe('ranking rules', () => {
     {
       what: 'a small, inconsistent gap is within noise; a consistent large one is not',
       rows: [
-        row('best', [0.1, 0.4, 0.2]),
-        row('close', [0.12, 0.35, 0.26]),
-        row('far', [0.8, 0.81, 0.82]),
+        row('best', [0.1, 0.11, 0.12]),
+        row('close', [0.09, 0.2, 0.1]),
+        row('far', [0.8, 0.9, 1.0]),
       ],
       ranks: [1, 2, 3],
       within: [true, true, false],
@@ -89,6 +89,15 @@ describe('ranking rules', () => {
       }
     });
   }
+
+  test('losses that differ by orders of magnitude on every seed are told apart (log scale)', () => {
+    // On the raw scale the 1.3 ± 1.2 spread hides a gap that holds on every seed.
+    const r = rankProblem({ objective: 'loss' }, [
+      row('adam', [1e-12, 5e-12, 8e-12], { initial: 30 }),
+      row('radam', [0.1, 2.5, 1.3], { initial: 30 }),
+    ]);
+    assert.equal(r.standings[1]!.withinNoiseOfBest, false);
+  });
 
   test('one seed: no noise test, only exact ties lead together', () => {
     const r = rankProblem({ objective: 'loss' }, [

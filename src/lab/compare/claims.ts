@@ -1,7 +1,6 @@
 import type { CompareResults, OptimizerResult, ProblemResult } from './race.ts';
-import { ALPHA } from './ranking.ts';
-import { pairedTTest } from './stats.ts';
-import { median } from './tuning.ts';
+import { ALPHA, pairedP } from './ranking.ts';
+import { mean, median } from './tuning.ts';
 
 export type Verdict = 'supported' | 'not supported' | 'mixed' | 'not enough evidence';
 
@@ -41,7 +40,7 @@ type Outcome = 'better' | 'worse' | 'tie';
 
 /**
  * Two per-seed series, lower is better, paired by seed. A side wins only when the paired t-test
- * separates them at α and the mean difference exceeds `resolution` (a win by one step, or by
+ * ({@link pairedP}) separates them at α and the mean difference exceeds `resolution` (a win by one step, or by
  * less than what was measured, is a tie).
  */
 export function comparePaired(
@@ -50,7 +49,8 @@ export function comparePaired(
   resolution = 0,
 ): { outcome: Outcome; p: number | null } {
   if (a.length < 2) return { outcome: 'tie', p: null };
-  const { meanDiff, p } = pairedTTest(a, b);
+  const p = pairedP(a, b);
+  const meanDiff = mean(a) - mean(b);
   if (p >= ALPHA || Math.abs(meanDiff) <= resolution) return { outcome: 'tie', p };
   return { outcome: meanDiff < 0 ? 'better' : 'worse', p };
 }

@@ -75,7 +75,7 @@ export interface Progress {
 }
 
 /** How many of the best learning rates of the seed-0 sweep run on every seed. */
-export const CANDIDATES = 3;
+export const CANDIDATES = 2;
 
 export interface OptimizerSummary {
   /** Each seed's score (Infinity: diverged, or never escaped). */

@@ -25,6 +25,17 @@ export interface Standing {
 
 type Ranked = Pick<OptimizerResult, 'name' | 'summary' | 'tuned'>;
 
+/**
+ * The two-sided p-value of the paired t-test of two per-seed series, on the log scale when every
+ * value is positive: losses and step counts spread over orders of magnitude and their noise
+ * between seeds is multiplicative, so on the raw scale one seed's 1.3 next to another's 1e-12
+ * would hide a difference that holds on every seed.
+ */
+export function pairedP(a: readonly number[], b: readonly number[]): number {
+  const positive = [...a, ...b].every((x) => x > 0);
+  return positive ? pairedTTest(a.map(Math.log), b.map(Math.log)).p : pairedTTest(a, b).p;
+}
+
 /** The per-seed values the tests compare: capped scores, with converged losses at one floor. */
 function seedValues(p: Pick<RaceProblem, 'objective'>, o: Ranked, floor: number): number[] {
   return o.tuned.map((r) => {
@@ -39,7 +50,8 @@ function seedValues(p: Pick<RaceProblem, 'objective'>, o: Ranked, floor: number)
  * row with a failure is never placed ahead of one without; then the lowest mean score over seeds
  * (to 9 significant digits); losses within 1e-10 of the untrained loss of zero have converged
  * and are ordered by their speed to the target. Exact ties share a rank. Then each optimizer is
- * tested against the best with a two-sided paired t-test on the per-seed scores (the seeds pair
+ * tested against the best with a two-sided paired t-test on the per-seed scores ({@link pairedP};
+ * the seeds pair
  * the runs: same start, same data order), Holm-corrected over the comparisons (Holm 1979; paired
  * seeds as in Colas et al. 2018 on comparing RL algorithms over seeds).
  */
@@ -74,14 +86,15 @@ export function rankProblem(
   } else {
     const others = order.slice(1).map((x) => x.i);
     const b = seedValues(p, optimizers[best]!, floor);
-    const raw = others.map((i) => pairedTTest(seedValues(p, optimizers[i]!, floor), b).p);
+    const raw = others.map((i) => pairedP(seedValues(p, optimizers[i]!, floor), b));
     const adjusted = holm(raw);
     others.forEach((i, k) => {
       standings[i]!.pVsBest = adjusted[k]!;
       if (adjusted[k]! >= ALPHA) standings[i]!.withinNoiseOfBest = true;
     });
     separation =
-      `paired t-test of each optimizer against the best over the ${seeds} seeds (two-sided, ` +
+      `paired t-test of each optimizer against the best over the ${seeds} seeds (on the log of ` +
+      `positive scores, two-sided, ` +
       `Holm-corrected over ${others.length} comparisons, α = ${ALPHA}; a failed seed counts as ` +
       `no progress)`;
   }

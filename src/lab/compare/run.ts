@@ -44,7 +44,7 @@ export interface RunRecord {
   /** Per-step loss, bucketed: `step[i]` is the bucket's last step, `loss[i]` its lowest loss. */
   curve: { step: number[]; loss: number[] };
   /**
-   * Per-epoch curves (data sets): `trainLoss` is the whole-training-set loss at each epoch's end
+   * Per-epoch curves (data sets; empty on a test function): `trainLoss` is the whole-training-set loss at each epoch's end
    * (the same quantity as `finalTrainLoss`), `batchLoss` the mean mini-batch loss during it.
    */
   epochs: {
@@ -204,12 +204,17 @@ export async function runOne(
       stepsPerEpoch: perEpoch,
       initialLoss,
       curve: bucket(losses, CURVE_POINTS),
-      epochs: {
-        trainLoss: fullBatch ? result.epochs.trainLoss : epochLoss,
-        batchLoss: result.epochs.trainLoss,
-        testAccuracy: result.epochs.testAccuracy,
-        timeMs: result.epochs.timeMs,
-      },
+      // A test function's epoch is one step: its per-epoch curves would repeat `curve` (and
+      // triple the size of results.json), so they are left empty.
+      epochs:
+        model.trainSize === 1
+          ? { trainLoss: [], batchLoss: [], testAccuracy: [], timeMs: [] }
+          : {
+              trainLoss: fullBatch ? result.epochs.trainLoss : epochLoss,
+              batchLoss: result.epochs.trainLoss,
+              testAccuracy: result.epochs.testAccuracy,
+              timeMs: result.epochs.timeMs,
+            },
       lows,
       escapeStep,
       trajectory,

@@ -297,9 +297,9 @@ function claimFigure(c: ClaimResult, r: CompareResults, ctx: FigureContext): str
       return r.problems
         .filter((p) => p.objective === 'loss')
         .map((p) =>
-          p.kind === 'function'
-            ? lossCurves(p, ctx, ['adam', 'adam-sgd'])
-            : epochCurves(p, ctx, ['adam', 'adam-sgd']),
+          p.kind === 'dataset'
+            ? epochCurves(p, ctx, ['adam', 'adam-sgd'])
+            : lossCurves(p, ctx, ['adam', 'adam-sgd']),
         )
         .join('');
     case 'fig-kingma-ba':
@@ -324,7 +324,7 @@ function problemSection(p: ProblemResult, r: CompareResults, ctx: FigureContext)
     : `score: the final loss over the whole training set; target ${num(p.target)} (90% of the best improvement), checked on the same loss ${p.targetResolution === 'epoch' ? 'at every epoch end' : 'after every step'}`;
   const figs = [
     p.fn ? trajectories(p, ctx) : '',
-    p.kind === 'function' ? lossCurves(p, ctx) : epochCurves(p, ctx),
+    p.kind === 'dataset' ? epochCurves(p, ctx) : lossCurves(p, ctx),
     r.config.tuned ? lrSensitivity(p, ctx) : '',
     r.config.tuned ? expectedBest(p, ctx) : '',
   ].join('');
