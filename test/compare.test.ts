@@ -10,7 +10,8 @@ import { evaluateClaims } from '../src/lab/compare/claims.ts';
 import { DEFAULT_CONTENDERS, findContender } from '../src/lab/compare/contenders.ts';
 import { lrGrid } from '../src/lab/compare/grid.ts';
 import { workerExecutor } from '../src/lab/compare/pool.ts';
-import { compare, type CompareResults } from '../src/lab/compare/race.ts';
+import { compare } from '../src/lab/compare/race.ts';
+import type { CompareResults } from '../src/lab/compare/results.ts';
 import { renderReport } from '../src/lab/compare/report/html.ts';
 import { expectedBestOfK, goodLrs } from '../src/lab/compare/tuning.ts';
 

@@ -2,13 +2,8 @@ import type { BatchSize } from '../sampler.ts';
 import { findContender } from './contenders.ts';
 import { inspectProblem, type ProblemProfile } from './inspect.ts';
 import type { RaceProblem } from './problems.ts';
-import {
-  compare,
-  type Executor,
-  type OptimizerResult,
-  type OptimizerSummary,
-  type ProblemResult,
-} from './race.ts';
+import { compare, type Executor } from './race.ts';
+import type { OptimizerResult, OptimizerSummary, ProblemResult } from './results.ts';
 
 /**
  * The strong alternatives every trial races the guidance's pick against, one or more from each

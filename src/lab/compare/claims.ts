@@ -1,4 +1,4 @@
-import type { CompareResults, OptimizerResult, ProblemResult } from './race.ts';
+import type { CompareResults, OptimizerResult, ProblemResult } from './results.ts';
 import { ALPHA, pairedP } from './ranking.ts';
 import { mean, median } from './tuning.ts';
 

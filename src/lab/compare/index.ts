@@ -27,25 +27,24 @@ export {
 export {
   compare,
   inlineExecutor,
+  CANDIDATES,
   type CompareOptions,
-  type CompareResults,
   type Executor,
   type Job,
-  type OptimizerResult,
-  type OptimizerSummary,
-  type ProblemResult,
   type Progress,
-  type Candidate,
-  CANDIDATES,
 } from './race.ts';
-export {
-  ALPHA,
-  rankProblem,
-  type OverallRow,
-  type OverallTest,
-  type PerformanceProfileResult,
-  type Standing,
-} from './ranking.ts';
+export { ALPHA, pairedP, rankProblem } from './ranking.ts';
+export type {
+  Candidate,
+  CompareResults,
+  OptimizerResult,
+  OptimizerSummary,
+  OverallRow,
+  OverallTest,
+  PerformanceProfileResult,
+  ProblemResult,
+  Standing,
+} from './results.ts';
 export { renderReport, type ReportInfo } from './report/html.ts';
 export { resultsJson, writeReport, type ResultsFile } from './report/write.ts';
 export { runOne, BLOW_UP, type LossLows, type RunRecord } from './run.ts';

@@ -1,5 +1,12 @@
 import type { RaceProblem } from './problems.ts';
-import type { OptimizerResult, ProblemResult } from './race.ts';
+import type {
+  OptimizerResult,
+  OverallRow,
+  OverallTest,
+  PerformanceProfileResult,
+  ProblemResult,
+  Standing,
+} from './results.ts';
 import {
   averageRanks,
   friedmanTest,
@@ -12,16 +19,6 @@ import { mean } from './tuning.ts';
 
 /** Significance level of every test of the race. */
 export const ALPHA = 0.05;
-
-/** Where an optimizer stands on one problem. */
-export interface Standing {
-  /** 1 = best; optimizers tied exactly share the mean of their places (e.g. 2.5). */
-  rank: number;
-  /** Not told apart from the best by the paired test over seeds (always true for the best). */
-  withinNoiseOfBest: boolean;
-  /** Holm-adjusted p-value of the paired t-test against the best (null: best, or one seed). */
-  pVsBest: number | null;
-}
 
 type Ranked = Pick<OptimizerResult, 'name' | 'summary' | 'tuned'>;
 
@@ -100,37 +97,6 @@ export function rankProblem(
   }
   const leaders = order.map((x) => x.i).filter((i) => standings[i]!.withinNoiseOfBest);
   return { standings, order: order.map((x) => x.i), leaders, separation };
-}
-
-/** One optimizer over all problems. */
-export interface OverallRow {
-  optimizer: string;
-  label: string;
-  /** Mean of its (tie-averaged) ranks over the problems. */
-  meanRank: number;
-  /** Its place by mean rank (ties shared). */
-  rank: number;
-  ranks: Record<string, number>;
-  /** Problems on which at least one of its tuned seeds failed. */
-  failedOn: string[];
-}
-
-/** Whether the mean ranks differ beyond chance (Friedman), and by how much they must (Nemenyi). */
-export interface OverallTest {
-  problems: number;
-  friedman: { chi2: number; df: number; p: number };
-  /** Mean ranks closer than this are not told apart at α (Nemenyi; Demšar 2006). */
-  criticalDifference: number;
-  alpha: number;
-}
-
-/** Dolan and Moré (2002) performance profile over the problems. */
-export interface PerformanceProfileResult {
-  /** What the cost is: steps to the target (loss problems) or to escape (saddles). */
-  measure: string;
-  taus: number[];
-  /** Per optimizer: the fraction of problems solved within τ times the best optimizer's cost. */
-  rho: Record<string, number[]>;
 }
 
 /** Mean rank over problems, best first, with the Friedman/Nemenyi test where it can run. */

@@ -2,8 +2,8 @@ import { SingleBar } from 'cli-progress';
 import type { Progress } from '../compare/race.ts';
 
 /**
- * Progress of a race on a terminal: one bar per phase (the learning-rate sweeps, then the
- * seeds), with the problem and optimizer of the last finished run. Silent when stderr is not a
+ * Progress of a race on a terminal: one bar per phase (the learning-rate sweeps with their
+ * extensions and refinements, then the seeds), with the problem and optimizer of the last finished run. Silent when stderr is not a
  * terminal or `quiet` is set, so piped output and `--json` stay clean.
  */
 export function raceProgress(quiet: boolean): { update(p: Progress): void; stop(): void } {
@@ -26,6 +26,8 @@ export function raceProgress(quiet: boolean): { update(p: Progress): void; stop(
         });
         bar.start(p.total, 0, { what: '' });
       }
+      // The sweep grows when a grid is extended or refined: the bar's total follows.
+      if (bar && p.total !== bar.getTotal()) bar.setTotal(p.total);
       bar?.update(p.done, { what: `${p.problem} / ${p.optimizer}` });
     },
     stop,
