@@ -1,0 +1,54 @@
+import type { CompareResults, OptimizerResult } from '../results.ts';
+import {
+  SGD_FAMILY,
+  ADAPTIVE,
+  fmt,
+  group,
+  comparePaired,
+  perSeed,
+  tally,
+  count,
+  outcomes,
+  judge,
+  type ClaimResult,
+  type Outcome,
+} from './judge.ts';
+import { median } from '../tuning.ts';
+
+export function claimSgdEscapes(r: CompareResults): ClaimResult {
+  const base = {
+    id: 'sgd-escapes-saddles',
+    claim: 'SGD, Momentum and Nesterov escape saddle points better than adaptive methods.',
+    requires:
+      'tuned learning rates, 2+ seeds, a saddle raced with 2+ adaptive and 2+ SGD-family optimizers',
+    figure: 'fig-saddle',
+  };
+  return judge(r, base, () => {
+    const results: Outcome[] = [];
+    const rows: string[] = [];
+    const saddles = r.problems.filter(
+      (p) =>
+        p.objective === 'escape' &&
+        group(p, ADAPTIVE).length >= 2 &&
+        group(p, SGD_FAMILY).length >= 2,
+    );
+    for (const p of saddles) {
+      const a = group(p, ADAPTIVE);
+      const s = group(p, SGD_FAMILY);
+      for (const runs of ['tuned', 'defaults'] as const) {
+        const esc = (o: OptimizerResult, i: number) => o[runs][i]!.escapeStep ?? p.epochs + 1;
+        const c = comparePaired(perSeed(s, esc), perSeed(a, esc), 1);
+        results.push(c.outcome);
+        const show = (g: OptimizerResult[]) => fmt(median(perSeed(g, esc)));
+        rows.push(
+          `${p.name} (${runs === 'tuned' ? 'tuned lr' : 'default lr'}): median escape step ${show(s)} SGD family vs ${show(a)} adaptive (${c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'SGD family first' : 'adaptive first'}${c.p === null ? '' : `, p = ${fmt(c.p, 2)}`}; ${p.epochs + 1} = never)`,
+        );
+      }
+    }
+    return {
+      missing: saddles.length === 0 ? 'no saddle was raced with 2+ optimizers of each group' : null,
+      verdict: tally(count(results, 'better'), results.length),
+      evidence: `A run escapes when its loss falls below -1 (from about 1 at the start, next to the saddle point). The SGD family escaped ${outcomes(results, ['first', 'in a tie', 'later'])} of ${results.length} comparisons. ${rows.join('. ')}.`,
+    };
+  });
+}
