@@ -7,9 +7,6 @@ import { runOne, type RunRecord } from './run.ts';
 import { summariseProblem, type Tuning } from './summarise.ts';
 import { bestPoint } from './tuning.ts';
 
-// TEMPORARY: the result types moved to results.ts; the report's imports follow next.
-export type { CompareResults, OptimizerResult, ProblemResult } from './results.ts';
-
 /** One training run to do: the problem (by index), the optimizer, the lr and the seed. */
 export interface Job {
   problem: number;

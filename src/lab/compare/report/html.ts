@@ -1,24 +1,13 @@
 import type { ClaimResult } from '../claims.ts';
-import type { CompareResults, OptimizerResult, ProblemResult } from '../race.ts';
-import {
-  edgeNote,
-  epochCurves,
-  expectedBest,
-  figureContext,
-  formatNumber,
-  lossCurves,
-  lrSensitivity,
-  performanceProfile,
-  stepsToTarget,
-  trajectories,
-  type FigureContext,
-} from './plots.ts';
-
-const esc = (s: string) =>
-  s.replace(
-    /[&<>"]/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string,
-  );
+import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
+import { formatNumber } from './axes.ts';
+import { epochCurves, lossCurves } from './curves.ts';
+import { esc } from './escape.ts';
+import { edgeNote } from './figure.ts';
+import { performanceProfile, stepsToTarget } from './overview-plots.ts';
+import { figureContext, type FigureContext } from './series-style.ts';
+import { trajectories } from './trajectories.ts';
+import { expectedBest, lrSensitivity } from './tuning-plots.ts';
 
 const num = formatNumber;
 
@@ -356,7 +345,7 @@ export function renderReport(r: CompareResults, claims: ClaimResult[], info: Rep
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>descent compare report</title><style>${CSS}</style></head><body>
 <h1>Which optimizer? A fair race</h1>
 <p class="note">${esc(info.command)} · ${esc(info.machine)} · ${r.config.seeds} seed(s) per optimizer. Protocol: ${esc(r.config.protocol)}. Every optimizer sees the same initial points and weights and the same data order. Numbers behind every figure: <a href="results.json">results.json</a>.</p>
-<h2 id="ranking">Ranking</h2><p>Mean rank over the problems (1 = best; ties share a rank), each problem ranked by failed seeds, then by the mean score over seeds at the ${r.config.tuned ? 'tuned' : 'fixed'} learning rate. ⚠ marks a problem on which a tuned seed failed.</p><div class="figs"><div>${overallTable(r)}<p class="note">${esc(rankTestText(r))}</p></div>${performanceProfile(r, ctx)}</div>
+<h2 id="ranking">Ranking</h2><p>Mean rank over the problems (1 = best; ties share a rank), each problem ranked by failed seeds, then by the mean score over seeds at the ${r.config.tuned ? 'tuned' : 'fixed'} learning rate. ⚠ marks a problem on which a tuned seed failed.</p>${overallTable(r)}<p class="note">${esc(rankTestText(r))}</p><div class="figs">${performanceProfile(r, ctx)}</div>
 <h2>The usual guidance, checked</h2>${claims.map((c) => claimBlock(c, claimFigure(c, r, ctx))).join('')}
 <h2>Problems</h2>${sections}
 <h2>Method</h2>${methodText(r)}

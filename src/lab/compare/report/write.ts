@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClaimResult } from '../claims.ts';
-import type { CompareResults } from '../race.ts';
+import type { CompareResults } from '../results.ts';
 import { renderReport, type ReportInfo } from './html.ts';
 
 /** What `results.json` holds: the race's numbers and the claims' verdicts. */

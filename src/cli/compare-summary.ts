@@ -1,0 +1,126 @@
+import type { ClaimResult } from '../lab/compare/claims.ts';
+import { formatNumber } from '../lab/compare/report/axes.ts';
+import type { CompareResults } from '../lab/compare/results.ts';
+
+// What `descent compare` prints when the race is done: the ranking table and the verdicts.
+
+/** Terminal width the summary keeps to. */
+export const SUMMARY_WIDTH = 100;
+
+const width = (s: string) => [...s].length;
+const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - width(s)));
+
+/** Greedy word wrap to `cols` columns: the first line after `first`, the rest after `rest`. */
+export function wrapText(text: string, cols: number, first = '', rest = first): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const word of text.split(/\s+/).filter((w) => w)) {
+    const sep = empty ? '' : ' ';
+    if (!empty && width(line) + 1 + width(word) > cols) {
+      lines.push(line);
+      line = rest;
+      empty = true;
+    }
+    let w = word;
+    // A word longer than a line is cut.
+    while (empty && width(line) + width(w) > cols && cols - width(line) > 0) {
+      const room = cols - width(line);
+      lines.push(line + [...w].slice(0, room).join(''));
+      w = [...w].slice(room).join('');
+      line = rest;
+    }
+    line += (empty ? '' : sep) + w;
+    empty = false;
+  }
+  if (!empty || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/** Short unique column headers (at most 6 characters) for problem names. */
+export function abbreviate(names: readonly string[], max = 6): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const parts = name.split('-').filter((x) => x);
+    let short =
+      name.length <= max
+        ? name
+        : parts.length > 1
+          ? `${parts[0]!.slice(0, max - 3)}-${parts.at(-1)!.slice(0, 2)}`
+          : name.slice(0, max);
+    for (let k = 2; out.includes(short); k++) short = short.slice(0, max - String(k).length) + k;
+    out.push(short);
+  }
+  return out;
+}
+
+const rankText = (x: number) => String(Number(x.toFixed(2)));
+
+/**
+ * The terminal summary, within 100 columns whatever the number of problems: the overall ranking
+ * (shared ranks, mean rank, each problem's rank under a short header, a key to the headers),
+ * the test across problems, then the claims' verdicts.
+ */
+export function summary(
+  r: CompareResults,
+  claims: readonly Pick<ClaimResult, 'verdict' | 'claim'>[],
+): string {
+  const W = SUMMARY_WIDTH;
+  const names = r.problems.map((p) => p.name);
+  const short = abbreviate(names);
+  const label = Math.max(9, ...r.overall.map((o) => width(o.label))) + 2;
+  const col = 7;
+  const cell = (o: CompareResults['overall'][number], pi: number) => {
+    const p = r.problems[pi]!;
+    const x = p.optimizers.find((q) => q.name === o.optimizer);
+    const rank = o.ranks[p.name];
+    if (!x || rank === undefined) return '-';
+    const failed = x.summary.failedSeeds > 0;
+    return `${rankText(rank)}${failed ? '!' : x.withinNoiseOfBest ? '*' : ''}`;
+  };
+  const lines = [''];
+  // The first block carries rank and mean rank; any further block repeats only the names.
+  const lead = 6 + label + 11;
+  const firstCols = Math.max(1, Math.floor((W - lead) / col));
+  const moreCols = Math.max(1, Math.floor((W - label) / col));
+  const blocks: number[][] = [];
+  for (let i = 0; i < names.length;) {
+    const n = blocks.length === 0 ? firstCols : moreCols;
+    blocks.push(names.slice(i, i + n).map((_, k) => i + k));
+    i += n;
+  }
+  if (blocks.length === 0) blocks.push([]);
+  blocks.forEach((cols, b) => {
+    if (b > 0) lines.push('');
+    const head = cols.map((i) => pad(short[i]!, col)).join('');
+    lines.push(
+      (b === 0
+        ? `${pad('rank', 6)}${pad('optimizer', label)}${pad('mean rank', 11)}`
+        : pad('optimizer', label)) + head,
+    );
+    for (const o of r.overall) {
+      const row = cols.map((i) => pad(cell(o, i), col)).join('');
+      lines.push(
+        (b === 0
+          ? `${pad(rankText(o.rank), 6)}${pad(o.label, label)}${pad(o.meanRank.toFixed(2), 11)}`
+          : pad(o.label, label)) + row,
+      );
+    }
+  });
+  const key = names
+    .map((n, i) => (short[i] === n ? '' : `${short[i]}=${n}`))
+    .filter((x) => x)
+    .join(', ');
+  const notes = [
+    key ? `Problems: ${key}.` : '',
+    'Ranks: 1 = best; exact ties share a rank (2.5). * not told apart from the best on that problem by the paired test over seeds; ! a seed diverged or never escaped there (such a row ranks behind every row without one).',
+    r.overallTest
+      ? `Mean ranks closer than CD = ${r.overallTest.criticalDifference.toFixed(1)} are not told apart at α = ${r.overallTest.alpha} over ${r.overallTest.problems} problems (Friedman p = ${formatNumber(r.overallTest.friedman.p, 2)}; Nemenyi, Demšar 2006).`
+      : '',
+  ].filter((x) => x);
+  lines.push('');
+  for (const n of notes) lines.push(...wrapText(n, W));
+  lines.push('', 'The usual guidance, checked against this run:');
+  for (const c of claims) lines.push(...wrapText(`[${c.verdict}] ${c.claim}`, W, '  ', '    '));
+  return lines.map((l) => l.trimEnd()).join('\n') + '\n';
+}
