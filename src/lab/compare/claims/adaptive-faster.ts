@@ -1,9 +1,7 @@
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
-  SGD_FAMILY,
-  ADAPTIVE,
   fmt,
-  group,
+  bothGroups,
   comparePaired,
   perSeed,
   stepsOn,
@@ -30,15 +28,8 @@ export function claimAdaptiveFaster(r: CompareResults): ClaimResult {
     const rows: string[] = [];
     const speed: Outcome[] = [];
     const stability: Outcome[] = [];
-    const problems = r.problems.filter(
-      (q) =>
-        q.objective === 'loss' &&
-        group(q, ADAPTIVE).length >= 2 &&
-        group(q, SGD_FAMILY).length >= 2,
-    );
-    for (const p of problems) {
-      const a = group(p, ADAPTIVE);
-      const s = group(p, SGD_FAMILY);
+    const problems = bothGroups(r, 'loss');
+    for (const { p, adaptive: a, sgd: s } of problems) {
       const resolution = p.targetResolution === 'epoch' ? p.stepsPerEpoch : 1;
       const fast = comparePaired(perSeed(a, stepsOn(p)), perSeed(s, stepsOn(p)), resolution);
       speed.push(fast.outcome);

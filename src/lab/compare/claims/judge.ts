@@ -38,6 +38,17 @@ export function group(p: ProblemResult, names: string[]): OptimizerResult[] {
   return names.map((n) => opt(p, n)).filter((o): o is OptimizerResult => o !== undefined);
 }
 
+/** The problems of one objective that raced 2+ adaptive and 2+ SGD-family optimizers. */
+export function bothGroups(
+  r: CompareResults,
+  objective: ProblemResult['objective'],
+): { p: ProblemResult; adaptive: OptimizerResult[]; sgd: OptimizerResult[] }[] {
+  return r.problems
+    .filter((p) => p.objective === objective)
+    .map((p) => ({ p, adaptive: group(p, ADAPTIVE), sgd: group(p, SGD_FAMILY) }))
+    .filter((x) => x.adaptive.length >= 2 && x.sgd.length >= 2);
+}
+
 /** How one comparison came out: the first side clearly better, clearly worse, or a tie. */
 export type Outcome = 'better' | 'worse' | 'tie';
 

@@ -1,9 +1,7 @@
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
-  SGD_FAMILY,
-  ADAPTIVE,
   fmt,
-  group,
+  bothGroups,
   comparePaired,
   perSeed,
   tally,
@@ -26,15 +24,8 @@ export function claimSgdEscapes(r: CompareResults): ClaimResult {
   return judge(r, base, () => {
     const results: Outcome[] = [];
     const rows: string[] = [];
-    const saddles = r.problems.filter(
-      (p) =>
-        p.objective === 'escape' &&
-        group(p, ADAPTIVE).length >= 2 &&
-        group(p, SGD_FAMILY).length >= 2,
-    );
-    for (const p of saddles) {
-      const a = group(p, ADAPTIVE);
-      const s = group(p, SGD_FAMILY);
+    const saddles = bothGroups(r, 'escape');
+    for (const { p, adaptive: a, sgd: s } of saddles) {
       for (const runs of ['tuned', 'defaults'] as const) {
         const esc = (o: OptimizerResult, i: number) => o[runs][i]!.escapeStep ?? p.epochs + 1;
         const c = comparePaired(perSeed(s, esc), perSeed(a, esc), 1);
