@@ -205,6 +205,31 @@ describe('learning-rate grids reach the optimum', () => {
     if (o.bestLr === 0.1) assert.equal(o.lrEdge, 'cap');
   });
 
+  test('when every candidate fails a seed, smaller learning rates are tried until one holds', async () => {
+    // f = c·x²/2 with c = 1 on seed 0 and c = 10 on seed 1 (the seed is carried in a second,
+    // inert coordinate): seed 0 favours lr near 1, which diverges on seed 1; SGD holds on both
+    // seeds only for lr < 0.2, and lr = 0.1 is the first such lr below the candidates.
+    const problem = objectiveProblem({
+      name: 'seed-dependent-curvature',
+      start: (seed) => [1, seed],
+      valueAndGradient: (x, g) => {
+        const c = x[1] === 1 ? 10 : 1;
+        g[0] = c * x[0]!;
+        g[1] = 0;
+        return (c * x[0]! * x[0]!) / 2;
+      },
+      steps: 30,
+    });
+    const r = await compare({ problem, optimizers: ['sgd'], seeds: 2 });
+    const o = r.problems[0]!.optimizers[0]!;
+    assert.deepEqual(
+      o.candidates.map((c) => c.failedSeeds > 0),
+      [true, true, true, false],
+    );
+    assert.equal(o.bestLr, 0.1);
+    assert.equal(o.summary.failedSeeds, 0);
+  });
+
   test('the chosen lr is the candidate with the fewest failed seeds, then the lowest mean', async () => {
     const r = await compare({
       problems: [builtinRaceProblem('rosenbrock', 'quick', { epochs: 150 })],

@@ -72,6 +72,9 @@ export interface Progress {
 /** How many of the best learning rates of the seed-0 sweep run on every seed. */
 export const CANDIDATES = 2;
 
+/** How many smaller learning rates are tried, one at a time, when every candidate failed a seed. */
+export const FALLBACKS = 2;
+
 function checkOptions(o: CompareOptions): {
   names: string[];
   seeds: number;
@@ -116,7 +119,8 @@ function protocolText(seeds: number, lr: number | undefined): string {
     `learning rate swept on seed 0 over a log grid; where the best lr sat at an end of the grid ` +
     `the grid was extended by a decade at a time, up to 2 decades; then refined to half the ` +
     `grid's spacing either side of the best; the ${CANDIDATES} best lrs of seed 0 then ran on ` +
-    `all ${seeds} seed(s), and the one with the fewest failed seeds, then the lowest mean score ` +
+    `all ${seeds} seed(s) (where each failed a seed, the next smaller lr too, up to ` +
+    `${FALLBACKS} more), and the one with the fewest failed seeds, then the lowest mean score ` +
     `(a failed seed counted as no progress) was chosen`
   );
 }
@@ -165,7 +169,17 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
       const grid: LrGrid =
         fixed !== null ? { exponents: [], spacing: 0, base: [0, 0] } : baseGrid(c, p.gridPoints);
       grid.exponents = grid.exponents.filter((e) => lrOf(e) <= cap);
-      tunings.push({ pi, c, grid, cap, refined: [], extended: 0, stuck: null, fixed });
+      tunings.push({
+        pi,
+        c,
+        grid,
+        cap,
+        refined: [],
+        extended: 0,
+        stuck: null,
+        fixed,
+        fallbacks: [],
+      });
     }
   });
   const lrs = (t: Tuning) =>
@@ -228,7 +242,7 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
     await run(tunings.flatMap((t) => sweepJobs(t, t.refined)));
   }
 
-  // 4. The best few of seed 0 on every seed, and the default lr on every seed.
+  // 4. The best two of seed 0 on every seed, and the default lr on every seed.
   phase = 'seeds';
   phaseDone = 0;
   phaseTotal = 0;
@@ -237,16 +251,36 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
       .map((lr) => ({ lr, score: record(t.pi, t.c, lr, 0).score }))
       .filter((x) => Number.isFinite(x.score))
       .sort((a, b) => a.score - b.score || a.lr - b.lr);
-    return points.slice(0, CANDIDATES).map((x) => x.lr);
+    return [...points.slice(0, CANDIDATES).map((x) => x.lr), ...t.fallbacks];
   };
-  const seedJobs: Job[] = [];
-  for (const t of tunings) {
-    for (const lr of [...candidateLrs(t), t.c.defaultLr]) {
-      for (let seed = 0; seed < seeds; seed++)
-        seedJobs.push({ problem: t.pi, optimizer: t.c.name, lr, seed });
+  const onEverySeed = (t: Tuning, lr: number) =>
+    Array.from({ length: seeds }, (_, seed) => ({ problem: t.pi, optimizer: t.c.name, lr, seed }));
+  await run(
+    tunings.flatMap((t) => [...candidateLrs(t), t.c.defaultLr].flatMap((lr) => onEverySeed(t, lr))),
+  );
+
+  // 5. Where every candidate failed on some seed, the next smaller lr that seed 0 survived runs
+  // on every seed too: smaller steps are the usual cure for a divergence on another start.
+  for (let round = 0; round < FALLBACKS; round++) {
+    const more: Job[] = [];
+    for (const t of tunings) {
+      if (t.fixed !== null) continue;
+      const cands = candidateLrs(t);
+      const fails = (lr: number) =>
+        Array.from({ length: seeds }, (_, seed) => record(t.pi, t.c, lr, seed)).some(
+          (r) => !Number.isFinite(r.score),
+        );
+      if (cands.length === 0 || !cands.every(fails)) continue;
+      const below = lrs(t)
+        .filter((lr) => lr < Math.min(...cands) && Number.isFinite(record(t.pi, t.c, lr, 0).score))
+        .sort((a, b) => b - a)[0];
+      if (below === undefined) continue;
+      t.fallbacks.push(below);
+      more.push(...onEverySeed(t, below));
     }
+    if (more.length === 0) break;
+    await run(more);
   }
-  await run(seedJobs);
 
   const results = problems.map((p, pi) =>
     summariseProblem(

@@ -26,6 +26,8 @@ export interface Tuning {
   stuck: 'low' | 'high' | 'cap' | null;
   /** The fixed learning rate of an untuned race. */
   fixed: number | null;
+  /** Smaller learning rates tried on every seed because every candidate failed one. */
+  fallbacks: number[];
 }
 
 /** What an untrained run scores: its initial loss, or for saddles a never-escaping run. */
