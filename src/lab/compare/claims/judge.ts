@@ -82,7 +82,9 @@ export function perSeed(
 export const capped = (p: ProblemResult, o: OptimizerResult, i: number) => {
   const r = o.tuned[i]!;
   const worst = p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
-  return Number.isFinite(r.score) ? Math.min(r.score, worst) : worst;
+  // As in the ranking: losses within 1e-10 of the untrained loss of zero have all converged.
+  const floor = p.objective === 'loss' ? 1e-10 * Math.abs(r.initialLoss) : -Infinity;
+  return Math.max(Number.isFinite(r.score) ? Math.min(r.score, worst) : worst, floor);
 };
 
 export const stepsOn = (p: ProblemResult) => (o: OptimizerResult, i: number) =>
