@@ -50,7 +50,8 @@ interface Row {
   rank: number;
   scores: number[];
   within?: boolean;
-  p?: number | null;
+  /** Its interval against the best, as a ratio [low, high] (none: the best, or one seed). */
+  vs?: [number, number];
   lr?: number;
   edge?: 'low' | 'high' | 'cap';
   accuracy?: number;
@@ -63,7 +64,7 @@ const sdOf = (xs: number[]) =>
   xs.length < 2
     ? 0
     : Math.sqrt(xs.reduce((a, x) => a + (x - meanOf(xs)) ** 2, 0) / (xs.length - 1));
-const SEPARATION = 'paired t-test over the seeds (synthetic)';
+const SEPARATION = 'paired bootstrap interval over the seeds (synthetic)';
 
 /** A `compare`-like result for one problem, ranked by the rows' ranks (ties in input order). */
 function trial(rows: Row[], objective: 'loss' | 'escape' = 'loss'): TrialProblem {
@@ -74,7 +75,14 @@ function trial(rows: Row[], objective: 'loss' | 'escape' = 'loss'): TrialProblem
       label: r.name.toUpperCase(),
       rank: r.rank,
       withinNoiseOfBest: r.within ?? false,
-      pVsBest: r.p ?? null,
+      vsBest: r.vs
+        ? {
+            low: Math.log(r.vs[0]),
+            high: Math.log(r.vs[1]),
+            log: true,
+            separated: !(r.vs[0] <= 1 && r.vs[1] >= 1),
+          }
+        : null,
       bestLr: r.lr ?? 0.01,
       lrAtEdge: r.edge !== undefined,
       lrEdge: r.edge ?? null,
@@ -118,40 +126,49 @@ const decisions: {
     pick: 'adam',
     rows: [
       { name: 'adam', rank: 1, scores: [0.1, 0.12, 0.11], within: true },
-      { name: 'rmsprop', rank: 2, scores: [0.11, 0.12, 0.12], within: true, p: 0.4 },
-      { name: 'nesterov', rank: 3, scores: [0.5, 0.6, 0.7], p: 0.01 },
+      { name: 'rmsprop', rank: 2, scores: [0.11, 0.12, 0.12], within: true, vs: [0.8, 1.4] },
+      { name: 'nesterov', rank: 3, scores: [0.5, 0.6, 0.7], vs: [2, 3] },
     ],
     want: { optimizer: 'adam', source: 'guidance', runnerUp: 'rmsprop', within: true },
-    verdict: [/^The trial agrees with the guidance/, /within the seeds' noise of it \(p = 0\.4\)/],
+    verdict: [
+      /^The trial agrees with the guidance/,
+      /within the seeds' noise of it \(ratio 0\.8 to 1\.4 against the best\)/,
+    ],
   },
   {
     what: 'the pick ranks first, the runner-up outside noise',
     pick: 'adam',
     rows: [
-      { name: 'nesterov', rank: 2, scores: [0.5, 0.6, 0.7], p: 0.01 },
+      { name: 'nesterov', rank: 2, scores: [0.5, 0.6, 0.7], vs: [2, 3] },
       { name: 'adam', rank: 1, scores: [0.1, 0.12, 0.11], within: true },
     ],
     want: { optimizer: 'adam', source: 'guidance', runnerUp: 'nesterov', within: false },
-    verdict: [/^The trial agrees/, /outside the seeds' noise of it \(p = 0\.01\)/],
+    verdict: [
+      /^The trial agrees/,
+      /outside the seeds' noise of it \(ratio 2 to 3 against the best\)/,
+    ],
   },
   {
     what: 'the pick within noise of a better best: it stands, the best is the runner-up',
     pick: 'adam',
     rows: [
-      { name: 'adam', rank: 2, scores: [0.12, 0.13, 0.11], within: true, p: 0.3 },
+      { name: 'adam', rank: 2, scores: [0.12, 0.13, 0.11], within: true, vs: [0.8, 1.4] },
       { name: 'adagrad', rank: 1, scores: [0.1, 0.12, 0.11], within: true },
-      { name: 'rmsprop', rank: 3, scores: [0.4, 0.5, 0.45], p: 0.02 },
+      { name: 'rmsprop', rank: 3, scores: [0.4, 0.5, 0.45], vs: [2, 3] },
     ],
     want: { optimizer: 'adam', source: 'guidance', runnerUp: 'adagrad', within: true },
-    verdict: [/^The guidance's pick stands/, /best, ADAGRAD \(p = 0\.3\)/],
+    verdict: [
+      /^The guidance's pick stands/,
+      /best, ADAGRAD \(ratio 0\.8 to 1\.4 against the best\)/,
+    ],
   },
   {
     what: 'an exact tie for first, the pick listed second: it stands',
     pick: 'adam',
     rows: [
       { name: 'nesterov', rank: 1.5, scores: [0.2, 0.2, 0.2], within: true },
-      { name: 'adam', rank: 1.5, scores: [0.2, 0.2, 0.2], within: true, p: 1 },
-      { name: 'adagrad', rank: 3, scores: [0.9, 0.8, 0.7], p: 0.001 },
+      { name: 'adam', rank: 1.5, scores: [0.2, 0.2, 0.2], within: true, vs: [0.8, 1.4] },
+      { name: 'adagrad', rank: 3, scores: [0.9, 0.8, 0.7], vs: [2, 3] },
     ],
     want: { optimizer: 'adam', source: 'guidance', runnerUp: 'nesterov', within: true },
     verdict: [/^The guidance's pick stands/],
@@ -160,15 +177,15 @@ const decisions: {
     what: "the pick outside the leaders: the trial's best wins, the runner-up is the next by rank",
     pick: 'adam',
     rows: [
-      { name: 'adam', rank: 3, scores: [20, 21, 22], p: 0.012 },
-      { name: 'nesterov', rank: 4, scores: [20, 22, 23], p: 0.012 },
+      { name: 'adam', rank: 3, scores: [20, 21, 22], vs: [2, 3] },
+      { name: 'nesterov', rank: 4, scores: [20, 22, 23], vs: [2, 3] },
       { name: 'adagrad', rank: 1, scores: [1, 1.01, 1.02], within: true, lr: 5.6 },
-      { name: 'rmsprop', rank: 2, scores: [12, 13, 14], p: 0.03 },
+      { name: 'rmsprop', rank: 2, scores: [12, 13, 14], vs: [2, 3] },
     ],
     want: { optimizer: 'adagrad', source: 'trial', runnerUp: 'rmsprop', within: false },
     verdict: [
       /^The trial disagreed with the guidance: ADAGRAD ranks first and ADAM is not within/,
-      /\(p = 0\.012\), so the recommendation is ADAGRAD at lr 5\.6, not ADAM/,
+      /\(ratio 2 to 3 against the best\), so the recommendation is ADAGRAD at lr 5\.6, not ADAM/,
       new RegExp(`ADAGRAD ${shown([1, 1.01, 1.02])} ± [\\d.e-]+, ADAM ${shown([20, 21, 22])} ±`),
       new RegExp(`Test: ${SEPARATION.replace(/[()]/g, '\\$&')}\\.$`),
     ],
@@ -177,7 +194,7 @@ const decisions: {
     what: 'the best has a failed seed and its lr at the edge: both said',
     pick: 'adam',
     rows: [
-      { name: 'adam', rank: 2, scores: [Infinity, Infinity, 0.3], p: 0.04 },
+      { name: 'adam', rank: 2, scores: [Infinity, Infinity, 0.3], vs: [2, 3] },
       { name: 'adagrad', rank: 1, scores: [Infinity, 0.1, 0.1], within: true, edge: 'high' },
     ],
     want: { optimizer: 'adagrad', source: 'trial', runnerUp: 'adam', within: false },
@@ -192,7 +209,7 @@ const decisions: {
     pick: 'adam',
     rows: [
       { name: 'adam', rank: 1, scores: [0.1, 0.1, 0.2], within: true, edge: 'low', lr: 1e-5 },
-      { name: 'rmsprop', rank: 2, scores: [0.4, 0.5, 0.6], p: 0.01 },
+      { name: 'rmsprop', rank: 2, scores: [0.4, 0.5, 0.6], vs: [2, 3] },
     ],
     want: { optimizer: 'adam', source: 'guidance', runnerUp: 'rmsprop', within: false },
     verdict: [/^The trial agrees/, /ADAM's tuned lr 1e-5 sits at the smallest lr tried/],
@@ -207,7 +224,7 @@ const decisions: {
     want: { optimizer: 'nesterov', source: 'trial', runnerUp: 'adam', within: false },
     verdict: [
       /disagreed/,
-      /\(one seed: no test\)/,
+      /\(one seed: no interval\)/,
       /Final training loss, one seed: NESTEROV 0\.1,/,
     ],
   },
@@ -216,7 +233,7 @@ const decisions: {
     pick: 'adam',
     objective: 'escape',
     rows: [
-      { name: 'adam', rank: 2, scores: [90, 95, 99], p: 0.002, accuracy: 0.5 },
+      { name: 'adam', rank: 2, scores: [90, 95, 99], vs: [2, 3], accuracy: 0.5 },
       { name: 'nesterov', rank: 1, scores: [40, 41, 42], within: true, accuracy: 0.75 },
     ],
     want: { optimizer: 'nesterov', source: 'trial', runnerUp: 'adam', within: false },
@@ -300,7 +317,7 @@ test('advise on Rastrigin: the guidance stands only within noise of the tuned tr
   assert.equal(a.runnerUp.optimizer, runner.name);
   assert.equal(a.runnerUp.lr, runner.bestLr);
   assert.match(a.guidance.reason, /deterministic objective with 2 parameters/);
-  assert.match(t.verdict, /Test: paired t-test/);
+  assert.match(t.verdict, /Test: 95% paired bootstrap interval/);
 });
 
 describe('CSV data files', () => {
@@ -375,8 +392,12 @@ describe('CSV data files', () => {
     const advice = JSON.parse(j.stdout) as {
       recommended: { optimizer: string; lr: number; source: string };
       runnerUp: { optimizer: string; lr: number };
-      trial: { optimizers: { name: string; meanScore: number; pVsBest: number | null }[] };
+      trial: {
+        optimizers: { name: string; meanScore: number; vsBest: { low: number } | null }[];
+      };
     };
+    assert.equal(advice.trial.optimizers[0]!.vsBest, null);
+    assert.equal(typeof advice.trial.optimizers[1]!.vsBest?.low, 'number');
     const raced = advice.trial.optimizers.map((o) => o.name);
     assert.equal(raced.length, TRIAL_ALTERNATIVES.length);
     assert.ok(raced.includes(advice.recommended.optimizer));
@@ -384,8 +405,6 @@ describe('CSV data files', () => {
     assert.notEqual(advice.runnerUp.optimizer, advice.recommended.optimizer);
     assert.equal(typeof advice.recommended.lr, 'number');
     for (const o of advice.trial.optimizers) assert.equal(typeof o.meanScore, 'number');
-    assert.equal(advice.trial.optimizers[0]!.pVsBest, null);
-    assert.equal(typeof advice.trial.optimizers[1]!.pVsBest, 'number');
     const none = spawnSync(process.execPath, [BIN, 'advise'], { encoding: 'utf8' });
     assert.notEqual(none.status, 0);
     assert.match(none.stderr, /advise needs exactly one of --problem NAME or --data-file FILE/);

@@ -1,4 +1,5 @@
 import type { BatchSize } from '../sampler.ts';
+import { intervalText, type PairedInterval } from './bootstrap.ts';
 import { findContender } from './contenders.ts';
 import { inspectProblem, type ProblemProfile } from './inspect.ts';
 import type { RaceProblem } from './problems.ts';
@@ -33,10 +34,10 @@ export interface TrialScore {
   failedSeeds: number;
   meanTestAccuracy: number | null;
   sdTestAccuracy: number | null;
-  /** Not told apart from the trial's best by the race's test over seeds. */
+  /** Within the seeds' noise of the trial's best (the race's bootstrap interval holds 0). */
   withinNoiseOfBest: boolean;
-  /** The race's adjusted p-value against the best (null: the best itself, or one seed). */
-  pVsBest: number | null;
+  /** The race's interval of its per-seed difference from the best (null: the best, one seed). */
+  vsBest: PairedInterval | null;
 }
 
 /** What the trial says about the guidance's pick. */
@@ -130,7 +131,7 @@ export function guidance(p: ProblemProfile): {
 /** The part of one raced optimizer's result that `decide` reads. */
 export type TrialOptimizer = Pick<
   OptimizerResult,
-  'name' | 'label' | 'rank' | 'withinNoiseOfBest' | 'pVsBest' | 'bestLr' | 'lrAtEdge' | 'lrEdge'
+  'name' | 'label' | 'rank' | 'withinNoiseOfBest' | 'vsBest' | 'bestLr' | 'lrAtEdge' | 'lrEdge'
 > & {
   summary: Pick<
     OptimizerSummary,
@@ -163,8 +164,9 @@ function scoreText(o: TrialScore, seeds: number): string {
 const lrText = (lr: number | null) =>
   lr === null ? '-' : lr >= 1e-3 ? String(lr) : lr.toExponential(1).replace('.0e', 'e');
 
-const pText = (p: number | null) =>
-  p === null ? 'one seed: no test' : `p = ${p < 0.001 ? p.toExponential(1) : num(p)}`;
+/** The interval against the best, as the verdict says it. */
+const vsText = (o: TrialScore) =>
+  o.vsBest === null ? 'one seed: no interval' : `${intervalText(o.vsBest)} against the best`;
 
 /** What may make an optimizer's showing less sure than its score: failed seeds, an edge lr. */
 function caveats(o: TrialScore, seeds: number): string[] {
@@ -201,7 +203,7 @@ function trialScore(o: TrialOptimizer): TrialScore {
     meanTestAccuracy: s.meanTestAccuracy,
     sdTestAccuracy: s.sdTestAccuracy,
     withinNoiseOfBest: o.withinNoiseOfBest,
-    pVsBest: o.pVsBest,
+    vsBest: o.vsBest,
   };
 }
 
@@ -209,8 +211,8 @@ function trialScore(o: TrialOptimizer): TrialScore {
  * The decision rule of `advise`, on one problem's race result: the guidance's `pick` stands when
  * it is among the race's `leaders` (within the seeds' noise of the best); otherwise the trial's
  * best (`ranking[0]`) at its tuned lr replaces it. The runner-up is the best-ranked raced
- * optimizer other than the recommendation. The verdict gives both scores, the race's test and
- * the pick's p-value against the best, and names failed seeds and lrs at a grid edge.
+ * optimizer other than the recommendation. The verdict gives both scores and the pick's interval
+ * against the best, and names failed seeds and lrs at a grid edge.
  */
 export function decide(pick: string, trial: TrialProblem): Decision {
   const byName = new Map(trial.optimizers.map((o) => [o.name, trialScore(o)]));
@@ -242,15 +244,15 @@ export function decide(pick: string, trial: TrialProblem): Decision {
     verdict =
       `The trial agrees with the guidance: ${rec.label} ranks first, and the runner-up ` +
       `${runner.label} is ${runnerWithin ? 'within' : 'outside'} the seeds' noise of it ` +
-      `(${pText(runner.pVsBest)}). ${scores([rec, runner])}`;
+      `(${vsText(runner)}). ${scores([rec, runner])}`;
   } else if (held) {
     verdict =
       `The guidance's pick stands: ${rec.label} is within the seeds' noise of the trial's best, ` +
-      `${best.label} (${pText(rec.pVsBest)}). ${scores([best, rec])}`;
+      `${best.label} (${vsText(rec)}). ${scores([best, rec])}`;
   } else {
     verdict =
       `The trial disagreed with the guidance: ${best.label} ranks first and ${chosen.label} is ` +
-      `not within the seeds' noise of it (${pText(chosen.pVsBest)}), so the recommendation is ` +
+      `not within the seeds' noise of it (${vsText(chosen)}), so the recommendation is ` +
       `${best.label} at lr ${lrText(best.bestLr)}, not ${chosen.label}. ${scores([best, chosen])}`;
   }
   const named = [...new Set([rec, best])];

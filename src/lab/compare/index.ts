@@ -33,7 +33,13 @@ export {
   type Job,
   type Progress,
 } from './race.ts';
-export { ALPHA, pairedP, rankProblem } from './ranking.ts';
+export { ALPHA, rankProblem } from './ranking.ts';
+export {
+  bootstrapMeanInterval,
+  intervalText,
+  pairedInterval,
+  type PairedInterval,
+} from './bootstrap.ts';
 export type {
   Candidate,
   CompareResults,

@@ -7,31 +7,19 @@ import type {
   ProblemResult,
   Standing,
 } from './results.ts';
+import { pairedInterval } from './bootstrap.ts';
 import {
   averageRanks,
   friedmanTest,
-  holm,
   nemenyiCriticalDifference,
-  pairedTTest,
   performanceProfile,
 } from './stats.ts';
 import { mean } from './tuning.ts';
 
-/** Significance level of every test of the race. */
+/** Significance level of the Friedman and Nemenyi tests (and 1 − the bootstrap's level). */
 export const ALPHA = 0.05;
 
 type Ranked = Pick<OptimizerResult, 'name' | 'summary' | 'tuned'>;
-
-/**
- * The two-sided p-value of the paired t-test of two per-seed series, on the log scale when every
- * value is positive: losses and step counts spread over orders of magnitude and their noise
- * between seeds is multiplicative, so on the raw scale one seed's 1.3 next to another's 1e-12
- * would hide a difference that holds on every seed.
- */
-export function pairedP(a: readonly number[], b: readonly number[]): number {
-  const positive = [...a, ...b].every((x) => x > 0);
-  return positive ? pairedTTest(a.map(Math.log), b.map(Math.log)).p : pairedTTest(a, b).p;
-}
 
 /** The per-seed values the tests compare: capped scores, with converged losses at one floor. */
 function seedValues(p: Pick<RaceProblem, 'objective'>, o: Ranked, floor: number): number[] {
@@ -47,10 +35,9 @@ function seedValues(p: Pick<RaceProblem, 'objective'>, o: Ranked, floor: number)
  * row with a failure is never placed ahead of one without; then the lowest mean score over seeds
  * (to 9 significant digits); losses within 1e-10 of the untrained loss of zero have converged
  * and are ordered by their speed to the target. Exact ties share a rank. Then each optimizer is
- * tested against the best with a two-sided paired t-test on the per-seed scores ({@link pairedP};
- * the seeds pair
- * the runs: same start, same data order), Holm-corrected over the comparisons (Holm 1979; paired
- * seeds as in Colas et al. 2018 on comparing RL algorithms over seeds).
+ * compared with the best by the 95% paired bootstrap interval of the mean per-seed difference
+ * ({@link pairedInterval}; the seeds pair the runs: same start, same data order): where the
+ * interval holds 0, the two are within the seeds' noise.
  */
 export function rankProblem(
   p: Pick<RaceProblem, 'objective'>,
@@ -75,25 +62,23 @@ export function rankProblem(
   const standings: Standing[] = optimizers.map((_, i) => ({
     rank: ranks[i]!,
     withinNoiseOfBest: ranks[i] === ranks[best],
-    pVsBest: null,
+    vsBest: null,
   }));
   let separation: string;
   if (seeds < 2 || optimizers.length < 2) {
     separation = 'one seed: no test of the noise between seeds; only exact ties share a place';
   } else {
-    const others = order.slice(1).map((x) => x.i);
     const b = seedValues(p, optimizers[best]!, floor);
-    const raw = others.map((i) => pairedP(seedValues(p, optimizers[i]!, floor), b));
-    const adjusted = holm(raw);
-    others.forEach((i, k) => {
-      standings[i]!.pVsBest = adjusted[k]!;
-      if (adjusted[k]! >= ALPHA) standings[i]!.withinNoiseOfBest = true;
-    });
+    for (const { i } of order.slice(1)) {
+      const vs = pairedInterval(seedValues(p, optimizers[i]!, floor), b);
+      standings[i]!.vsBest = vs;
+      if (!vs.separated) standings[i]!.withinNoiseOfBest = true;
+    }
     separation =
-      `paired t-test of each optimizer against the best over the ${seeds} seeds (on the log of ` +
-      `positive scores, two-sided, ` +
-      `Holm-corrected over ${others.length} comparisons, α = ${ALPHA}; a failed seed counts as ` +
-      `no progress)`;
+      `95% paired bootstrap interval of the mean per-seed difference from the best, over the ` +
+      `${seeds} seeds (of the log of the scores when all are positive; a failed seed counts as ` +
+      `no progress); an optimizer is within noise when the interval holds 0` +
+      (seeds <= 3 ? `, which with ${seeds} seeds means: unless it is behind on every seed` : '');
   }
   const leaders = order.map((x) => x.i).filter((i) => standings[i]!.withinNoiseOfBest);
   return { standings, order: order.map((x) => x.i), leaders, separation };

@@ -1,3 +1,4 @@
+import type { PairedInterval } from './bootstrap.ts';
 import type { Contender } from './contenders.ts';
 import type { RaceProblem } from './problems.ts';
 import type { RunRecord } from './run.ts';
@@ -8,10 +9,10 @@ import type { RunRecord } from './run.ts';
 export interface Standing {
   /** 1 = best; optimizers tied exactly share the mean of their places (e.g. 2.5). */
   rank: number;
-  /** Not told apart from the best by the paired test over seeds (always true for the best). */
+  /** Within the seeds' noise of the best: its bootstrap interval holds 0 (always true for the best). */
   withinNoiseOfBest: boolean;
-  /** Holm-adjusted p-value of the paired t-test against the best (null: best, or one seed). */
-  pVsBest: number | null;
+  /** The bootstrap interval of its per-seed difference from the best (null: best, or one seed). */
+  vsBest: PairedInterval | null;
 }
 
 /** One optimizer over all problems. */

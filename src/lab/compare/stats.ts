@@ -1,9 +1,10 @@
 /**
- * Statistics for comparing optimizers across problems: ranks, paired t-tests, Holm's correction,
- * the Friedman test with the Nemenyi critical difference, and performance profiles.
+ * Statistics for comparing optimizers across problems: ranks, the Friedman test with the Nemenyi
+ * critical difference, and performance profiles (the per-problem comparison over seeds is the
+ * bootstrap of bootstrap.ts).
  *
  * Pure functions in float64 with no dependencies, so they run in the browser and in Node alike.
- * The special functions (log-gamma, incomplete beta and gamma, erfc) are evaluated here rather than
+ * The special functions (log-gamma, the incomplete gamma, erfc) are evaluated here rather than
  * imported; each is accurate to about 1e-13 in the ranges these tests use.
  */
 
@@ -106,46 +107,6 @@ function continuedFraction(b0: number, a: (j: number) => number, b: (j: number) 
 }
 
 /**
- * I_x(a, b) with y = 1 - x supplied by the caller, so that x close to 1 keeps the digits of y.
- * Uses the continued fraction of Abramowitz & Stegun 26.5.8 on whichever of I_x(a, b) and
- * I_y(b, a) = 1 - I_x(a, b) it converges fast for (x below the mean (a+1)/(a+b+2)).
- */
-function betaInc(x: number, y: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (y <= 0) return 1;
-  // Swapped at most once, not by calling betaInc again: with x and y rounded separately, both
-  // could sit an ulp above their means and the two calls would hand the work back and forth.
-  if (x > (a + 1) / (a + b + 2)) return 1 - betaFraction(y, x, b, a);
-  return betaFraction(x, y, a, b);
-}
-
-function betaFraction(x: number, y: number, a: number, b: number): number {
-  const logFront =
-    a * Math.log(x) + b * Math.log(y) - (logGamma(a) + logGamma(b) - logGamma(a + b));
-  // d_{2m+1} = -(a+m)(a+b+m)x / ((a+2m)(a+2m+1)),  d_{2m} = m(b-m)x / ((a+2m-1)(a+2m)).
-  const coefficient = (j: number) => {
-    const m = Math.floor(j / 2);
-    return j % 2 === 1
-      ? (-(a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))
-      : (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m));
-  };
-  const g = continuedFraction(1, coefficient, () => 1);
-  return Math.exp(logFront) / (a * g);
-}
-
-/**
- * The regularized incomplete beta function I_x(a, b) = B(x; a, b) / B(a, b), by its continued
- * fraction (Abramowitz & Stegun 26.5.8) evaluated with the modified Lentz method.
- */
-export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
-  const owner = 'regularizedIncompleteBeta';
-  if (!(x >= 0 && x <= 1)) fail(owner, 'x must be in [0, 1]', x);
-  if (!(a > 0 && Number.isFinite(a))) fail(owner, 'a must be finite and > 0', a);
-  if (!(b > 0 && Number.isFinite(b))) fail(owner, 'b must be finite and > 0', b);
-  return betaInc(x, 1 - x, a, b);
-}
-
-/**
  * Q(a, x) = Γ(a, x) / Γ(a), the regularized upper incomplete gamma function: the power series of
  * P = 1 - Q below x = a + 1 (A&S 6.5.29), the continued fraction of Q above it (A&S 6.5.31),
  * each on the side where it converges quickly and without cancellation.
@@ -205,101 +166,6 @@ function erfc(x: number): number {
 /** Φ(x), the standard normal CDF. */
 function normalCdf(x: number): number {
   return 0.5 * erfc(-x / Math.SQRT2);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Student t and the paired t-test
-// ---------------------------------------------------------------------------------------------
-
-/**
- * The CDF of Student's t distribution with `df` > 0 degrees of freedom (not necessarily an
- * integer; `Infinity` gives the normal CDF), by P(|T| > |t|) = I_{df/(df+t²)}(df/2, 1/2)
- * (Abramowitz & Stegun 26.7.1 with 26.5.27).
- */
-export function studentTCdf(t: number, df: number): number {
-  if (!(df > 0)) fail('studentTCdf', 'df must be > 0', df);
-  if (Number.isNaN(t)) return NaN;
-  if (df === Infinity) return normalCdf(t);
-  if (t === Infinity) return 1;
-  if (t === -Infinity) return 0;
-  const t2 = t * t;
-  // Both x and 1 - x computed directly: near t = 0 the tail is 1/2 and 1 - x carries the digits.
-  const twoTail = betaInc(df / (df + t2), t2 / (df + t2), df / 2, 0.5);
-  return t > 0 ? 1 - twoTail / 2 : twoTail / 2;
-}
-
-export interface PairedTTest {
-  /** Number of pairs. */
-  n: number;
-  /** Mean of a_i - b_i. */
-  meanDiff: number;
-  /** t = meanDiff / (sd / √n), with n - 1 degrees of freedom. */
-  t: number;
-  /** Two-sided p-value. */
-  p: number;
-}
-
-/**
- * The two-sided paired Student t-test (Student 1908) of H0: E[a - b] = 0 on the differences
- * d_i = a_i - b_i: t = mean(d) / (sd(d) / √n), df = n - 1, p = 2 P(T_df > |t|).
- * When every difference is the same, sd = 0 and p is 1 if they are all 0, else 0 (t = ±∞).
- */
-export function pairedTTest(a: readonly number[], b: readonly number[]): PairedTTest {
-  const owner = 'pairedTTest';
-  if (a.length !== b.length) {
-    throw new RangeError(
-      `${owner}: a and b must have the same length, got ${a.length} and ${b.length}`,
-    );
-  }
-  const n = a.length;
-  if (n < 2) fail(owner, 'needs at least 2 pairs', n);
-  const d = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(a[i])) fail(owner, `a[${i}] must be finite`, a[i]);
-    if (!Number.isFinite(b[i])) fail(owner, `b[${i}] must be finite`, b[i]);
-    d[i] = a[i] - b[i];
-  }
-  // Tested on the differences themselves: their float mean may stray from a constant by an ulp,
-  // which would turn sd = 0 into a tiny positive sd and a meaningless huge t.
-  if (d.every((x) => x === d[0])) {
-    const meanDiff = d[0];
-    if (meanDiff === 0) return { n, meanDiff: 0, t: 0, p: 1 };
-    return { n, meanDiff, t: meanDiff > 0 ? Infinity : -Infinity, p: 0 };
-  }
-  let sum = 0;
-  for (const x of d) sum += x;
-  const meanDiff = sum / n;
-  // Two passes, not Σd² - n·mean², which cancels when the spread is small next to the mean.
-  let ss = 0;
-  for (const x of d) ss += (x - meanDiff) ** 2;
-  const sd = Math.sqrt(ss / (n - 1));
-  const t = meanDiff / (sd / Math.sqrt(n));
-  const p = Math.min(1, 2 * studentTCdf(-Math.abs(t), n - 1));
-  return { n, meanDiff, t, p };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Multiple comparisons
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Holm's (1979) step-down adjusted p-values: with p_(1) <= ... <= p_(m) sorted,
- * adj_(i) = min(1, max_{j <= i} (m - j + 1) p_(j)). Rejecting where adj <= α controls the
- * family-wise error rate at α. Returned in input order.
- */
-export function holm(pValues: readonly number[]): number[] {
-  const m = pValues.length;
-  pValues.forEach((p, i) => {
-    if (!(p >= 0 && p <= 1)) fail('holm', `pValues[${i}] must be in [0, 1]`, p);
-  });
-  const order = pValues.map((_, i) => i).sort((i, j) => pValues[i] - pValues[j]);
-  const adjusted = new Array<number>(m);
-  let running = 0;
-  order.forEach((index, rank) => {
-    running = Math.max(running, Math.min(1, (m - rank) * pValues[index]));
-    adjusted[index] = running;
-  });
-  return adjusted;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import {
   judge,
   type ClaimResult,
   type Outcome,
+  vsText,
 } from './judge.ts';
 import { median } from '../tuning.ts';
 
@@ -53,7 +54,7 @@ export function claimAdaptiveFaster(r: CompareResults): ClaimResult {
                 : 'tie',
       );
       rows.push(
-        `${p.name}: median steps to target ${fmt(median(a.map((o) => o.summary.stepsToTarget ?? Infinity)))} adaptive vs ${fmt(median(s.map((o) => o.summary.stepsToTarget ?? Infinity)))} SGD family (${fast.outcome === 'tie' ? 'a tie' : fast.outcome === 'better' ? 'adaptive faster' : 'SGD family faster'}${fast.p === null ? '' : `, p = ${fmt(fast.p, 2)}`}); good-lr band ${aBand} vs ${sBand} decades; diverged seeds per optimizer ${fmt(aDiv, 2)} vs ${fmt(sDiv, 2)}`,
+        `${p.name}: median steps to target ${fmt(median(a.map((o) => o.summary.stepsToTarget ?? Infinity)))} adaptive vs ${fmt(median(s.map((o) => o.summary.stepsToTarget ?? Infinity)))} SGD family (${fast.outcome === 'tie' ? 'a tie' : fast.outcome === 'better' ? 'adaptive faster' : 'SGD family faster'}${vsText(fast)}); good-lr band ${aBand} vs ${sBand} decades; diverged seeds per optimizer ${fmt(aDiv, 2)} vs ${fmt(sDiv, 2)}`,
       );
     }
     return {
@@ -65,7 +66,7 @@ export function claimAdaptiveFaster(r: CompareResults): ClaimResult {
         tally(count(speed, 'better'), speed.length),
         tally(count(stability, 'better'), stability.length),
       ),
-      evidence: `Steps to the target (the whole-training-set loss reaching 90% of the best improvement), per seed the median of each group, paired t-test over seeds: adaptive ${outcomes(speed, ['faster', 'a tie', 'slower'])} of ${speed.length} problems. Stability (band of good learning rates, then diverged seeds): adaptive ${outcomes(stability, ['more stable', 'a tie', 'less stable'])}. ${rows.join('. ')}.`,
+      evidence: `Steps to the target (the whole-training-set loss reaching 90% of the best improvement), per seed the median of each group, paired bootstrap interval over seeds: adaptive ${outcomes(speed, ['faster', 'a tie', 'slower'])} of ${speed.length} problems. Stability (band of good learning rates, then diverged seeds): adaptive ${outcomes(stability, ['more stable', 'a tie', 'less stable'])}. ${rows.join('. ')}.`,
     };
   });
 }

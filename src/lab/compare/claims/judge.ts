@@ -1,5 +1,5 @@
 import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
-import { ALPHA, pairedP } from '../ranking.ts';
+import { intervalText, pairedInterval, type PairedInterval } from '../bootstrap.ts';
 import { mean, median } from '../tuning.ts';
 
 // What every claim shares: its result, the groups it compares, paired comparisons that call a
@@ -53,21 +53,26 @@ export function bothGroups(
 export type Outcome = 'better' | 'worse' | 'tie';
 
 /**
- * Two per-seed series, lower is better, paired by seed. A side wins only when the paired t-test
- * ({@link pairedP}) separates them at α and the mean difference exceeds `resolution` (a win by one step, or by
- * less than what was measured, is a tie).
+ * Two per-seed series, lower is better, paired by seed. A side wins only when the 95% bootstrap
+ * interval of their difference ({@link pairedInterval}, as the ranking uses) excludes 0 and the
+ * mean difference exceeds `resolution`: a win within the seeds' noise, by one step, or by less
+ * than what was measured, is a tie. One seed cannot tell.
  */
 export function comparePaired(
   a: readonly number[],
   b: readonly number[],
   resolution = 0,
-): { outcome: Outcome; p: number | null } {
-  if (a.length < 2) return { outcome: 'tie', p: null };
-  const p = pairedP(a, b);
+): { outcome: Outcome; interval: PairedInterval | null } {
+  if (a.length < 2) return { outcome: 'tie', interval: null };
+  const interval = pairedInterval(a, b);
   const meanDiff = mean(a) - mean(b);
-  if (p >= ALPHA || Math.abs(meanDiff) <= resolution) return { outcome: 'tie', p };
-  return { outcome: meanDiff < 0 ? 'better' : 'worse', p };
+  if (!interval.separated || Math.abs(meanDiff) <= resolution) return { outcome: 'tie', interval };
+  return { outcome: meanDiff < 0 ? 'better' : 'worse', interval };
 }
+
+/** The comparison's interval in a claim's text: ", ratio 0.1 to 0.5" (or nothing, one seed). */
+export const vsText = (c: { interval: PairedInterval | null }) =>
+  c.interval === null ? '' : `, ${intervalText(c.interval)}`;
 
 /** A group's value on each seed: the median over its optimizers. */
 export function perSeed(

@@ -1,7 +1,6 @@
 import type { CompareResults } from '../results.ts';
 import {
   ADAPTIVE,
-  fmt,
   opt,
   group,
   comparePaired,
@@ -13,6 +12,7 @@ import {
   type ClaimResult,
   type Outcome,
 } from './judge.ts';
+import { intervalText } from '../bootstrap.ts';
 
 export function claimPreferAdam(r: CompareResults): ClaimResult {
   const base = {
@@ -37,7 +37,7 @@ export function claimPreferAdam(r: CompareResults): ClaimResult {
       results.push(c.outcome);
       const place = 1 + a.filter((o) => o.rank < adam.rank).length;
       rows.push(
-        `${p.name}: Adam ${place}/${a.length}, against ${rival.label} ${c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'ahead' : 'behind'}${c.p === null ? '' : ` (p = ${fmt(c.p, 2)})`}`,
+        `${p.name}: Adam ${place}/${a.length}, against ${rival.label} ${c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'ahead' : 'behind'}${c.interval === null ? '' : ` (${intervalText(c.interval)})`}`,
       );
     }
     return {

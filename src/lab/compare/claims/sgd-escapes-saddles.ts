@@ -10,6 +10,7 @@ import {
   judge,
   type ClaimResult,
   type Outcome,
+  vsText,
 } from './judge.ts';
 import { median } from '../tuning.ts';
 
@@ -32,7 +33,7 @@ export function claimSgdEscapes(r: CompareResults): ClaimResult {
         results.push(c.outcome);
         const show = (g: OptimizerResult[]) => fmt(median(perSeed(g, esc)));
         rows.push(
-          `${p.name} (${runs === 'tuned' ? 'tuned lr' : 'default lr'}): median escape step ${show(s)} SGD family vs ${show(a)} adaptive (${c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'SGD family first' : 'adaptive first'}${c.p === null ? '' : `, p = ${fmt(c.p, 2)}`}; ${p.epochs + 1} = never)`,
+          `${p.name} (${runs === 'tuned' ? 'tuned lr' : 'default lr'}): median escape step ${show(s)} SGD family vs ${show(a)} adaptive (${c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'SGD family first' : 'adaptive first'}${vsText(c)}; ${p.epochs + 1} = never)`,
         );
       }
     }

@@ -1,3 +1,4 @@
+import type { PairedInterval } from '../bootstrap.ts';
 import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
 import { formatNumber } from './axes.ts';
 import { esc } from './escape.ts';
@@ -14,6 +15,14 @@ export const formatRank = (x: number): string => String(Number(x.toFixed(2)));
 const exact = (x: number) => String(Number(x.toFixed(1)));
 
 /** A p-value to 2 significant digits. */
+/** A bootstrap interval against the best: ×1.2–3.4 (ratio) or +0.1–0.3 (difference). */
+function intervalCell(iv: PairedInterval): string {
+  const f = (x: number) => formatNumber(x, 2);
+  return iv.log
+    ? `×${f(Math.exp(iv.low))}–${f(Math.exp(iv.high))}`
+    : `${f(iv.low)} to ${f(iv.high)}`;
+}
+
 const pValue = (p: number) => (p < 1e-4 ? '< 1e-4' : formatNumber(p, 2));
 
 /** Wraps a table so that it scrolls sideways on a narrow screen instead of being cut. */
@@ -153,7 +162,7 @@ export function problemTable(p: ProblemResult, r: CompareResults): string {
     escape ? 'escape step (mean ± sd, never = run + 1)' : '',
     dataset ? 'test accuracy' : '',
     escape ? '' : byEpoch ? 'epochs to target (median)' : 'steps to target (median)',
-    'p vs best',
+    'vs best (95% interval)',
     r.config.tuned ? 'good-lr band (decades)' : '',
     escape ? 'escape at default lr' : 'final loss at default lr',
     'time/run (ms)',
@@ -180,7 +189,7 @@ export function problemTable(p: ProblemResult, r: CompareResults): string {
           : `${num(s.meanTestAccuracy)}${s.sdTestAccuracy !== null && Number.isFinite(s.sdTestAccuracy) && s.scores.length > 1 ? ` ± ${num(s.sdTestAccuracy, 2)}` : ''}`
         : null,
       escape ? null : toTarget === null ? 'not reached' : exact(toTarget),
-      o.pVsBest === null ? '—' : pValue(o.pVsBest),
+      o.vsBest === null ? '—' : intervalCell(o.vsBest),
       r.config.tuned ? String(o.goodDecades) : null,
       escape
         ? d.escapeStep === null
@@ -200,8 +209,8 @@ export function problemTable(p: ProblemResult, r: CompareResults): string {
 export function problemNotes(p: ProblemResult, r: CompareResults): string {
   const escape = p.objective === 'escape';
   const lines = [
-    `Ranked by failed seeds first (a row with any failed seed ranks behind every row without one), then by the mean ${escape ? 'escape step' : 'final training loss'} over seeds, a failed seed counting as no progress; exact ties share a rank. ≈ and shading: not told apart from the best by a ${p.separation}; a row with a failed seed is never shaded.`,
-    `⚠: seeds that ${escape ? 'never escaped or diverged' : 'diverged'} at the tuned lr. "p vs best": that test's Holm-adjusted p-value (— for the best and with one seed).`,
+    `Ranked by failed seeds first (a row with any failed seed ranks behind every row without one), then by the mean ${escape ? 'escape step' : 'final training loss'} over seeds, a failed seed counting as no progress; exact ties share a rank. ≈ and shading: within the seeds' noise of the best, by the ${p.separation}; a row with a failed seed is never shaded.`,
+    `⚠: seeds that ${escape ? 'never escaped or diverged' : 'diverged'} at the tuned lr. "vs best": that interval, as the ratio of its score to the best's when every score is positive (×1.2–3.4: between 1.2 and 3.4 times the best's), else as the difference (— for the best and with one seed).`,
     escape
       ? ''
       : `Final loss: mean ± sd over the seeds that did not diverge. ${
