@@ -111,7 +111,12 @@ export function pairedInterval(a: readonly number[], b: readonly number[]): Pair
   return { low, high, log, separated: low > 0 || high < 0 };
 }
 
-const short = (x: number) => String(Number(x.toPrecision(2)));
+/** Two significant digits, in the 1e-3 notation below 1e-3 and from 1e4 up. */
+function short(x: number): string {
+  const v = Number(x.toPrecision(2));
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential().replace('e+', 'e') : String(v);
+}
 
 /** An interval in words: "ratio 1.2 to 3.4" (log scale) or "difference -0.1 to 0.3". */
 export function intervalText(iv: PairedInterval | null): string {
