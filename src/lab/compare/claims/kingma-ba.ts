@@ -67,7 +67,7 @@ export function claimKingmaBa(r: CompareResults): ClaimResult {
           ? 'no dense or sparse logistic regression was raced with Adam, Nesterov and Adagrad'
           : null,
       verdict: tally(agree, checks.length),
-      evidence: `Mean final training loss at tuned learning rates (≈ means within 25%, "ahead" 25% lower). Of the ${checks.length} statements this run can check, ${agree} hold: ${checks.map((c) => `${c.text}: ${c.holds ? 'yes' : 'no'}`).join('; ')}.`,
+      evidence: `Mean final training loss at tuned learning rates (≈ means within 25%, "ahead" 25% lower). Of the ${checks.length} statements this run can check, ${agree} hold${agree === 1 ? 's' : ''}: ${checks.map((c) => `${c.text}: ${c.holds ? 'yes' : 'no'}`).join('; ')}.`,
     };
   });
 }
