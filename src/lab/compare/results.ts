@@ -79,6 +79,10 @@ export interface OptimizerSummary {
   /** Median escape step over seeds (saddles; null when fewer than half escape). */
   escapeStep: number | null;
   meanTimeMs: number;
+  /** Median over seeds of the training throughput, samples/s (data sets; null otherwise). */
+  samplesPerSecond: number | null;
+  /** Median over seeds of the per-update loss's spread around its trend (null: none measured). */
+  lossNoise: number | null;
 }
 
 /** One learning rate tried on every seed, and how it did. */

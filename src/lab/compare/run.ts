@@ -1,6 +1,7 @@
 import { Sampler } from '../sampler.ts';
 import { Trainer } from '../trainer.ts';
 import type { Contender } from './contenders.ts';
+import { lossNoise } from './noise.ts';
 import { ESCAPE_LOSS, type RaceProblem } from './problems.ts';
 
 /** At most this many points per recorded curve (curves are bucketed, keeping each bucket's min). */
@@ -61,6 +62,10 @@ export interface RunRecord {
   trajectory: number[][] | null;
   /** Training wall time in ms (the only non-deterministic field). */
   timeMs: number;
+  /** Data sets: training samples per second, the first epoch (JIT warm-up) left off the clock. */
+  samplesPerSecond: number | null;
+  /** The spread of the per-update loss around its trend ({@link lossNoise}; null if diverged). */
+  lossNoise: number | null;
 }
 
 function bucket(values: number[], points: number): { step: number[]; loss: number[] } {
@@ -119,6 +124,18 @@ export function thinPath(
   if (out.length <= max) return out;
   const every = Math.ceil(out.length / max);
   return out.filter((_, i) => i % every === 0 || i === out.length - 1);
+}
+
+/**
+ * Training samples per second over the epochs after the first (whose time is mostly warm-up of
+ * the JIT and of tfjs), or over the one epoch there is; null on a test function (no data).
+ */
+function throughput(trainSize: number, epochEndsMs: readonly number[]): number | null {
+  const e = epochEndsMs.length;
+  if (trainSize <= 1 || e === 0) return null;
+  const ms = e >= 2 ? epochEndsMs[e - 1]! - epochEndsMs[0]! : epochEndsMs[0]!;
+  const samples = (e >= 2 ? e - 1 : 1) * trainSize;
+  return ms > 0 ? (1000 * samples) / ms : null;
 }
 
 /** Runs one training run to the end and summarises it. */
@@ -219,6 +236,8 @@ export async function runOne(
       escapeStep,
       trajectory,
       timeMs: result.timeMs,
+      samplesPerSecond: throughput(model.trainSize, result.epochs.timeMs),
+      lossNoise: diverged ? null : lossNoise(losses),
     };
   } finally {
     model.dispose?.();

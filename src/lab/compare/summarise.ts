@@ -214,7 +214,15 @@ function summarise(p: RaceProblem, runs: RunRecord[], target: number | null): Op
         ? median(runs.map((r) => r.escapeStep ?? Infinity))
         : null,
     meanTimeMs: mean(runs.map((r) => r.timeMs)),
+    samplesPerSecond: medianOrNull(runs.map((r) => r.samplesPerSecond)),
+    lossNoise: medianOrNull(runs.map((r) => r.lossNoise)),
   };
+}
+
+/** The median of the values that were measured, or null when none was. */
+function medianOrNull(xs: readonly (number | null)[]): number | null {
+  const got = xs.filter((x): x is number => x !== null);
+  return got.length ? median(got) : null;
 }
 
 /** Training time when a run had taken `step` steps: from the epoch clock, else pro rata. */
