@@ -73,7 +73,9 @@ const tiny = () => [
 const withoutTimes = (r: CompareResults) =>
   JSON.parse(
     JSON.stringify(r, (k, v) =>
-      k === 'timeMs' || k === 'meanTimeMs' || k === 'timeToTargetMs' ? undefined : v,
+      k === 'timeMs' || k === 'meanTimeMs' || k === 'timeToTargetMs' || k === 'samplesPerSecond'
+        ? undefined
+        : v,
     ),
   );
 
