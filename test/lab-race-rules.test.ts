@@ -346,3 +346,25 @@ describe('verdicts need standing', () => {
     assert.match(claim.evidence, /2\+ adaptive/);
   });
 });
+
+describe('failures the ranking must not hide', () => {
+  test('a run that ends above its start has failed, though it did not overflow', async () => {
+    // f = x²/2 from x = 1 (and 1.1): SGD at lr 3.2 multiplies x by -2.2 per step, so after 3
+    // steps the loss is about 110 times the start: worse than untrained, under the blow-up bar.
+    const r = await compare({ problem: quadratic(1, 3), optimizers: ['sgd'], lr: 3.2, seeds: 2 });
+    const o = r.problems[0]!.optimizers[0]!;
+    assert.equal(o.summary.divergedSeeds, 0);
+    assert.equal(o.summary.failedSeeds, 2);
+  });
+
+  test('saddle comparisons at tuned lrs pinned to the cap are left out of the verdict', async () => {
+    const r = await compare({
+      problems: [builtinRaceProblem('saddle', 'quick', { epochs: 60 })],
+      optimizers: ['sgd', 'momentum', 'adam', 'adagrad'],
+      seeds: 2,
+    });
+    const pinned = r.problems[0]!.optimizers.some((o) => o.lrAtEdge);
+    const claim = evaluateClaims(r).find((c) => c.id === 'sgd-escapes-saddles')!;
+    assert.equal(/tuned lr\): not compared/.test(claim.evidence), pinned);
+  });
+});

@@ -1,6 +1,7 @@
 import type { ClaimResult } from '../lab/compare/claims.ts';
 import { formatNumber } from '../lab/compare/report/axes.ts';
 import type { CompareResults } from '../lab/compare/results.ts';
+import { overallTentative, TENTATIVE } from '../lab/compare/report/tables.ts';
 
 // What `descent compare` prints when the race is done: the ranking table and the verdicts.
 
@@ -115,7 +116,7 @@ export function summary(
     key ? `Problems: ${key}.` : '',
     "Ranks: 1 = best; exact ties share a rank (2.5). * within the seeds' noise of the best on that problem (its 95% bootstrap interval over seeds holds the best); ! a seed diverged or never escaped there (such a row ranks behind every row without one).",
     r.overallTest
-      ? `Mean ranks closer than CD = ${r.overallTest.criticalDifference.toFixed(1)} are not told apart at α = ${r.overallTest.alpha} over ${r.overallTest.problems} problems (Friedman p = ${formatNumber(r.overallTest.friedman.p, 2)}; Nemenyi, Demšar 2006).`
+      ? `Mean ranks closer than CD = ${r.overallTest.criticalDifference.toFixed(1)} are not told apart at α = ${r.overallTest.alpha} over ${r.overallTest.problems} problems (Friedman p = ${formatNumber(r.overallTest.friedman.p, 2)}; Nemenyi, Demšar 2006).${overallTentative(r) ? ` ${TENTATIVE}` : ''}`
       : '',
   ].filter((x) => x);
   lines.push('');

@@ -4,7 +4,7 @@ import type { Budget, RaceProblem } from './problems.ts';
 import { overallRanking } from './ranking.ts';
 import type { CompareResults } from './results.ts';
 import { runOne, type RunRecord } from './run.ts';
-import { summariseProblem, type Tuning } from './summarise.ts';
+import { failedRun, summariseProblem, type Tuning } from './summarise.ts';
 import { bestPoint } from './tuning.ts';
 
 /** One training run to do: the problem (by index), the optimizer, the lr and the seed. */
@@ -267,8 +267,8 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
       if (t.fixed !== null) continue;
       const cands = candidateLrs(t);
       const fails = (lr: number) =>
-        Array.from({ length: seeds }, (_, seed) => record(t.pi, t.c, lr, seed)).some(
-          (r) => !Number.isFinite(r.score),
+        Array.from({ length: seeds }, (_, seed) => record(t.pi, t.c, lr, seed)).some((r) =>
+          failedRun(problems[t.pi]!, r),
         );
       if (cands.length === 0 || !cands.every(fails)) continue;
       const below = lrs(t)

@@ -21,38 +21,51 @@ export const ALPHA = 0.05;
 
 type Ranked = Pick<OptimizerResult, 'name' | 'summary' | 'tuned'>;
 
-/** The per-seed values the tests compare: capped scores, with converged losses at one floor. */
-function seedValues(p: Pick<RaceProblem, 'objective'>, o: Ranked, floor: number): number[] {
+/** Scores are compared to this many significant digits: closer ones are the same result. */
+export const RANK_DIGITS = 4;
+
+/** A loss below this fraction of the run's initial loss has converged (rounding decides below). */
+export const CONVERGED = 1e-10;
+
+/**
+ * The per-seed values the comparisons use: a failed or worse-than-untrained seed as no progress,
+ * a converged loss at its seed's floor (CONVERGED × its initial loss), so that rounding below
+ * the floor decides nothing.
+ */
+export function seedValues(p: Pick<RaceProblem, 'objective'>, o: Pick<Ranked, 'tuned'>): number[] {
   return o.tuned.map((r) => {
     const worst = p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
     const s = Number.isFinite(r.score) ? Math.min(r.score, worst) : worst;
-    return Math.max(s, floor);
+    return p.objective === 'loss' ? Math.max(s, CONVERGED * Math.abs(r.initialLoss)) : s;
   });
 }
 
 /**
- * Ranks one problem's optimizers: fewest failed seeds (diverged, or never escaped) first, so a
- * row with a failure is never placed ahead of one without; then the lowest mean score over seeds
- * (to 9 significant digits); losses within 1e-10 of the untrained loss of zero have converged
- * and are ordered by their speed to the target. Exact ties share a rank. Then each optimizer is
- * compared with the best by the 95% paired bootstrap interval of the mean per-seed difference
- * ({@link pairedInterval}; the seeds pair the runs: same start, same data order): where the
- * interval holds 0, the two are within the seeds' noise.
+ * Ranks one problem's optimizers: fewest failed seeds (diverged, never escaped, or ended above
+ * the start) first, so a row with a failure is never placed ahead of one without; then those
+ * converged on every seed (loss within CONVERGED of the start's), among them the fastest to the
+ * target; then the lowest mean score over seeds. Scores equal to RANK_DIGITS significant digits
+ * share a rank. Then each optimizer is compared with the best by the 95% paired bootstrap
+ * interval of the mean per-seed difference ({@link pairedInterval}; the seeds pair the runs:
+ * same start, same data order): where the interval holds 0, the two are within the seeds' noise.
  */
 export function rankProblem(
   p: Pick<RaceProblem, 'objective'>,
   optimizers: readonly Ranked[],
 ): { standings: Standing[]; order: number[]; leaders: number[]; separation: string } {
-  const initial = optimizers.flatMap((o) => o.tuned.map((r) => r.initialLoss));
-  const floor =
-    p.objective === 'loss' ? 1e-10 * Math.abs(initial.length ? Math.min(...initial) : 0) : 0;
   const keys = optimizers.map((o) => {
-    const score = Math.max(o.summary.meanScore, floor);
-    const converged = p.objective === 'loss' && score <= floor;
+    const converged =
+      p.objective === 'loss' &&
+      o.tuned.length > 0 &&
+      o.tuned.every(
+        (r) => Number.isFinite(r.score) && r.score <= CONVERGED * Math.abs(r.initialLoss),
+      );
     return [
       o.summary.failedSeeds,
-      Number(score.toPrecision(9)),
-      converged ? (o.summary.stepsToTarget ?? Infinity) : 0,
+      converged ? 0 : 1,
+      converged
+        ? (o.summary.stepsToTarget ?? Infinity)
+        : Number(mean(seedValues(p, o)).toPrecision(RANK_DIGITS)),
     ];
   });
   const ranks = averageRanks(keys);
@@ -68,9 +81,9 @@ export function rankProblem(
   if (seeds < 2 || optimizers.length < 2) {
     separation = 'one seed: no test of the noise between seeds; only exact ties share a place';
   } else {
-    const b = seedValues(p, optimizers[best]!, floor);
+    const b = seedValues(p, optimizers[best]!);
     for (const { i } of order.slice(1)) {
-      const vs = pairedInterval(seedValues(p, optimizers[i]!, floor), b);
+      const vs = pairedInterval(seedValues(p, optimizers[i]!), b);
       standings[i]!.vsBest = vs;
       if (!vs.separated) standings[i]!.withinNoiseOfBest = true;
     }

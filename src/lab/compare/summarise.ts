@@ -35,6 +35,15 @@ function noProgress(p: RaceProblem, r: RunRecord): number {
   return p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
 }
 
+/**
+ * Whether a run failed: it diverged, or (saddles) never escaped, or ended with a higher loss than
+ * it started from: training that leaves a model worse than untouched is no success.
+ */
+export function failedRun(p: Pick<RaceProblem, 'objective'>, r: RunRecord): boolean {
+  if (!Number.isFinite(r.score)) return true;
+  return p.objective === 'loss' && r.score > r.initialLoss;
+}
+
 /** A seed's score as the mean counts it: failures and worse-than-untrained runs as no progress. */
 export function cappedScore(p: RaceProblem, r: RunRecord): number {
   const worst = noProgress(p, r);
@@ -46,7 +55,7 @@ function candidate(p: RaceProblem, lr: number, runs: RunRecord[]): Candidate {
   return {
     lr,
     scores: runs.map((r) => r.score),
-    failedSeeds: runs.filter((r) => !Number.isFinite(r.score)).length,
+    failedSeeds: runs.filter((r) => failedRun(p, r)).length,
     meanScore: mean(capped),
   };
 }
@@ -195,7 +204,7 @@ function summarise(p: RaceProblem, runs: RunRecord[], target: number | null): Op
   const escapes = runs.filter((r) => r.escapeStep !== null).length;
   return {
     scores: runs.map((r) => r.score),
-    failedSeeds: runs.filter((r) => !Number.isFinite(r.score)).length,
+    failedSeeds: runs.filter((r) => failedRun(p, r)).length,
     meanScore: mean(capped),
     sdScore: sd(capped),
     medianScore: median(runs.map((r) => r.score)),

@@ -1,5 +1,6 @@
 import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
 import { intervalText, pairedInterval, type PairedInterval } from '../bootstrap.ts';
+import { seedValues } from '../ranking.ts';
 import { mean, median } from '../tuning.ts';
 
 // What every claim shares: its result, the groups it compares, paired comparisons that call a
@@ -83,14 +84,8 @@ export function perSeed(
   return Array.from({ length: seeds }, (_, i) => median(os.map((o) => value(o, i))));
 }
 
-/** A tuned seed's score with failures as no progress (as the ranking counts it). */
-export const capped = (p: ProblemResult, o: OptimizerResult, i: number) => {
-  const r = o.tuned[i]!;
-  const worst = p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
-  // As in the ranking: losses within 1e-10 of the untrained loss of zero have all converged.
-  const floor = p.objective === 'loss' ? 1e-10 * Math.abs(r.initialLoss) : -Infinity;
-  return Math.max(Number.isFinite(r.score) ? Math.min(r.score, worst) : worst, floor);
-};
+/** A tuned seed's value as the ranking compares it (failures as no progress, converged floored). */
+export const capped = (p: ProblemResult, o: OptimizerResult, i: number) => seedValues(p, o)[i]!;
 
 export const stepsOn = (p: ProblemResult) => (o: OptimizerResult, i: number) =>
   o.summary.stepsToTargetBySeed[i] ?? p.epochs * p.stepsPerEpoch + 1;

@@ -1,4 +1,5 @@
 import type { ClaimResult, Verdict } from '../claims.ts';
+import { ADAPTIVE, SGD_FAMILY } from '../claims/judge.ts';
 import type { CompareResults, ProblemResult } from '../results.ts';
 import { formatNumber } from './axes.ts';
 import { epochCurves, lossCurves } from './curves.ts';
@@ -59,8 +60,8 @@ function claimFigure(c: ClaimResult, r: CompareResults, ctx: FigureContext): str
         .filter((p) => p.objective === 'escape')
         .map(
           (p) =>
-            trajectories(p, ctx, ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam']) +
-            lossCurves(p, ctx, ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam']),
+            trajectories(p, ctx, [...SGD_FAMILY, ...ADAPTIVE]) +
+            lossCurves(p, ctx, [...SGD_FAMILY, ...ADAPTIVE]),
         )
         .join('');
     case 'fig-loss-sparse-logreg': {

@@ -1,4 +1,4 @@
-import type { PairedInterval } from '../bootstrap.ts';
+import { intervalEnds, type PairedInterval } from '../bootstrap.ts';
 import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
 import { formatNumber } from './axes.ts';
 import { esc } from './escape.ts';
@@ -15,12 +15,10 @@ export const formatRank = (x: number): string => String(Number(x.toFixed(2)));
 const exact = (x: number) => String(Number(x.toFixed(1)));
 
 /** A p-value to 2 significant digits. */
-/** A bootstrap interval against the best: ×1.2–3.4 (ratio) or +0.1–0.3 (difference). */
+/** A bootstrap interval against the best: ×1.2–3.4 (ratio) or 0.1 to 0.3 (difference). */
 function intervalCell(iv: PairedInterval): string {
-  const f = (x: number) => formatNumber(x, 2);
-  return iv.log
-    ? `×${f(Math.exp(iv.low))}–${f(Math.exp(iv.high))}`
-    : `${f(iv.low)} to ${f(iv.high)}`;
+  const [lo, hi] = intervalEnds(iv);
+  return iv.log ? `×${lo}–${hi}` : `${lo} to ${hi}`;
 }
 
 const pValue = (p: number) => (p < 1e-4 ? '< 1e-4' : formatNumber(p, 2));
@@ -29,7 +27,7 @@ const pValue = (p: number) => (p < 1e-4 ? '< 1e-4' : formatNumber(p, 2));
 const scroll = (table: string, id = '') =>
   `<div class="scroll"${id ? ` id="${id}"` : ''}>${table}</div>`;
 
-/** The seeds that failed, in words: "⚠ 1/3 diverged", "⚠ 2/3 never escaped" (or ""). */
+/** The seeds that failed, in words: "⚠ 1/3 diverged", "⚠ 2/3 never escaped", "⚠ 1/3 ended above its start" (or ""). */
 export function failureNote(p: Pick<ProblemResult, 'objective'>, o: OptimizerResult): string {
   const s = o.summary;
   const n = s.scores.length;
@@ -37,7 +35,9 @@ export function failureNote(p: Pick<ProblemResult, 'objective'>, o: OptimizerRes
   if (s.divergedSeeds > 0) parts.push(`${s.divergedSeeds}/${n} diverged`);
   const other = s.failedSeeds - s.divergedSeeds;
   if (other > 0)
-    parts.push(`${other}/${n} ${p.objective === 'escape' ? 'never escaped' : 'failed'}`);
+    parts.push(
+      `${other}/${n} ${p.objective === 'escape' ? 'never escaped' : 'ended above its start'}`,
+    );
   return parts.length ? `⚠ ${parts.join(', ')}` : '';
 }
 
@@ -92,7 +92,7 @@ export function rankTestText(r: CompareResults): string {
   const t = r.overallTest;
   if (!t) {
     return r.problems.length < 2
-      ? 'One problem: no test across problems; shaded rows are those the paired test over seeds could not tell from the best.'
+      ? "One problem: no test across problems; shaded rows are those within the seeds' noise of the best."
       : 'One optimizer: nothing to test.';
   }
   const f = t.friedman;
@@ -103,8 +103,21 @@ export function rankTestText(r: CompareResults): string {
   return (
     `Mean ranks closer than CD = ${t.criticalDifference.toFixed(1)} are not told apart at α = ${t.alpha} ` +
     `over ${t.problems} problems (Friedman χ² = ${f.chi2.toFixed(1)}, df = ${f.df}, p = ${pValue(f.p)}: ` +
-    `${verdict}; Nemenyi critical difference, Demšar 2006). Shaded rows lie within CD of the best mean rank.`
+    `${verdict}; Nemenyi critical difference, Demšar 2006). Shaded rows lie within CD of the best mean rank.` +
+    (overallTentative(r) ? ` ${TENTATIVE}` : '')
   );
+}
+
+/** Said when no two mean ranks are further apart than the critical difference. */
+export const TENTATIVE =
+  'Here no two optimizers are further apart than CD: the overall order is tentative, not a finding.';
+
+/** Whether every pair of mean ranks lies within the Nemenyi critical difference. */
+export function overallTentative(r: CompareResults): boolean {
+  const t = r.overallTest;
+  if (!t) return false;
+  const ranks = r.overall.map((o) => o.meanRank);
+  return Math.max(...ranks) - Math.min(...ranks) < t.criticalDifference;
 }
 
 /** The tuned lr with its edge flag: "3.2 ⚑ top of grid". */
@@ -209,7 +222,7 @@ export function problemTable(p: ProblemResult, r: CompareResults): string {
 export function problemNotes(p: ProblemResult, r: CompareResults): string {
   const escape = p.objective === 'escape';
   const lines = [
-    `Ranked by failed seeds first (a row with any failed seed ranks behind every row without one), then by the mean ${escape ? 'escape step' : 'final training loss'} over seeds, a failed seed counting as no progress; exact ties share a rank. ≈ and shading: within the seeds' noise of the best, by the ${p.separation}; a row with a failed seed is never shaded.`,
+    `Ranked by failed seeds first (a row with any failed seed ranks behind every row without one), ${escape ? '' : 'then the rows converged on every seed (a final loss under 1e-10 of its start) by their steps to the target, '}then by the mean ${escape ? 'escape step' : 'final training loss'} over seeds, a failed seed counting as no progress; means equal to 4 significant digits share a rank. ≈ and shading: within the seeds' noise of the best, by the ${p.separation}; a row with a failed seed is never shaded.`,
     `⚠: seeds that ${escape ? 'never escaped or diverged' : 'diverged'} at the tuned lr. "vs best": that interval, as the ratio of its score to the best's when every score is positive (×1.2–3.4: between 1.2 and 3.4 times the best's), else as the difference (— for the best and with one seed).`,
     escape
       ? ''
