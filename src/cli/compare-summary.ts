@@ -114,7 +114,7 @@ export function summary(
     .join(', ');
   const notes = [
     key ? `Problems: ${key}.` : '',
-    "Ranks: 1 = best; exact ties share a rank (2.5). * within the seeds' noise of the best on that problem (its 95% bootstrap interval over seeds holds the best); ! a seed diverged or never escaped there (such a row ranks behind every row without one).",
+    "Ranks: 1 = best; exact ties share a rank (2.5). * within the seeds' noise of the best on that problem (its 95% bootstrap interval over seeds holds the best); ! a seed failed there: diverged, never escaped, or ended above its start (such a row ranks behind every row without one).",
     r.overallTest
       ? `Mean ranks closer than CD = ${r.overallTest.criticalDifference.toFixed(1)} are not told apart at α = ${r.overallTest.alpha} over ${r.overallTest.problems} problems (Friedman p = ${formatNumber(r.overallTest.friedman.p, 2)}; Nemenyi, Demšar 2006).${overallTentative(r) ? ` ${TENTATIVE}` : ''}`
       : '',
