@@ -368,3 +368,30 @@ describe('failures the ranking must not hide', () => {
     assert.equal(/tuned lr\): not compared/.test(claim.evidence), pinned);
   });
 });
+
+describe('held-out and escape wording', () => {
+  test('"sparse data: adaptive is the better choice" is supported only with the test error ahead', async () => {
+    const r = await compare({
+      problems: [builtinRaceProblem('sparse-logreg', 'quick', { epochs: 3 })],
+      optimizers: ['sgd', 'momentum', 'adagrad', 'adam'],
+      seeds: 2,
+    });
+    const claim = evaluateClaims(r).find((c) => c.id === 'adaptive-sparse')!;
+    const testPart = /median test error [^(]*\((\w+)\)/.exec(claim.evidence)![1];
+    if (claim.verdict === 'supported') assert.equal(testPart, 'better');
+    if (testPart === 'worse') assert.equal(claim.verdict, 'not supported');
+  });
+
+  test('a saddle run that escaped and then ran off to -infinity is an escape, and says so', async () => {
+    const r = await compare({
+      problems: [builtinRaceProblem('monkey-saddle', 'quick', { epochs: 500 })],
+      optimizers: ['sgd'],
+      lr: 0.1,
+      seeds: 1,
+    });
+    const run = r.problems[0]!.optimizers[0]!.tuned[0]!;
+    assert.notEqual(run.escapeStep, null);
+    assert.equal(run.diverged, false);
+    if (run.divergence !== null) assert.match(run.divergence, /^after escaping at step \d+: /);
+  });
+});

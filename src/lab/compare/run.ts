@@ -214,9 +214,12 @@ export async function runOne(
       testLoss: result.final.testLoss,
       testAccuracy: result.final.testAccuracy,
       diverged,
+      // A saddle run that escaped and then ran off to -infinity stopped there: it escaped.
       divergence:
-        result.divergence?.reason ??
-        (blewUp ? `final loss ${finalTrainLoss} is over ${BLOW_UP}x the start` : null),
+        result.divergence && escapeStep !== null
+          ? `after escaping at step ${escapeStep}: ${result.divergence.reason}`
+          : (result.divergence?.reason ??
+            (blewUp ? `final loss ${finalTrainLoss} is over ${BLOW_UP}x the start` : null)),
       steps: result.final.steps,
       stepsPerEpoch: perEpoch,
       initialLoss,
