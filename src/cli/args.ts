@@ -51,3 +51,17 @@ export function seed(value: string): number {
   }
   return x;
 }
+
+/** A comma-separated list of batch sizes ('full' or integers >= 1), none repeated. */
+export function batchSizeList(value: string): BatchSize[] {
+  const sizes = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(batchSize);
+  if (sizes.length === 0) throw new InvalidArgumentError('must name at least one batch size.');
+  if (new Set(sizes).size !== sizes.length) {
+    throw new InvalidArgumentError(`must not repeat a batch size, got ${value}.`);
+  }
+  return sizes;
+}

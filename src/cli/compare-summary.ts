@@ -1,5 +1,6 @@
 import type { ClaimResult } from '../lab/compare/claims.ts';
 import { formatNumber } from '../lab/compare/report/axes.ts';
+import type { BatchRaceResult } from '../lab/compare/batch-race.ts';
 import type { CompareResults } from '../lab/compare/results.ts';
 import { overallTentative, TENTATIVE } from '../lab/compare/report/tables.ts';
 
@@ -124,4 +125,50 @@ export function summary(
   lines.push('', 'The usual guidance, checked against this run:');
   for (const c of claims) lines.push(...wrapText(`[${c.verdict}] ${c.claim}`, W, '  ', '    '));
   return lines.map((l) => l.trimEnd()).join('\n') + '\n';
+}
+
+const cell = (x: number | null, digits = 3) => (x === null ? '—' : formatNumber(x, digits));
+
+/**
+ * The batch-size race on a terminal, one line per problem, optimizer and batch size, within
+ * SUMMARY_WIDTH columns: the tuned lr, updates per epoch, final loss, time to the shared target,
+ * throughput and the noise of the per-update loss.
+ */
+export function batchSummary(b: BatchRaceResult): string {
+  const head = [
+    'problem',
+    'optimizer',
+    'batch',
+    'lr',
+    'upd/ep',
+    'final loss',
+    'to target',
+    'samples/s',
+    'noise',
+  ];
+  const rows = b.entries.map((e) => [
+    e.problem,
+    e.optimizer,
+    String(e.batchSize),
+    cell(e.lr, 2),
+    String(e.updatesPerEpoch),
+    cell(e.finalTrainLoss),
+    e.timeToTargetMs === null ? 'not reached' : `${cell(e.timeToTargetMs / 1000, 2)} s`,
+    cell(e.samplesPerSecond === null ? null : Math.round(e.samplesPerSecond), 3),
+    cell(e.lossNoise, 2),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .slice(0, SUMMARY_WIDTH);
+  const targets = Object.entries(b.targets)
+    .map(([p, t]) => `${p} ${cell(t)}`)
+    .join(', ');
+  const notes = wrapText(
+    `Batch sizes raced with the same seeds, data order and epochs, the lr tuned for each. "to target": median training time until the whole-training-set loss first reached the problem's target (90% of the best improvement at any batch size: ${targets}), checked at epoch ends. samples/s: training throughput on this machine, first epoch off the clock. noise: sd of the per-update loss around its trend.`,
+    SUMMARY_WIDTH,
+  );
+  return ['', line(head), ...rows.map(line), '', ...notes, ''].join('\n');
 }

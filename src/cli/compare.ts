@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { batchRace, type BatchRaceResult } from '../lab/compare/batch-race.ts';
 import { builtinRaceProblem, FULL_EXTRA, QUICK_SUITE } from '../lab/compare/builtin.ts';
 import { evaluateClaims } from '../lab/compare/claims.ts';
 import { CONTENDERS, DEFAULT_CONTENDERS } from '../lab/compare/contenders.ts';
@@ -9,18 +10,19 @@ import { workerExecutor } from '../lab/compare/pool.ts';
 import type { Budget } from '../lab/compare/problems.ts';
 import { compare } from '../lab/compare/race.ts';
 import type { CompareResults } from '../lab/compare/results.ts';
-import { resultsJson, writeReport } from '../lab/compare/report/write.ts';
+import { resultsJson, writeReport, type BatchRaceRecord } from '../lab/compare/report/write.ts';
 import { FASHION_MNIST_DIR } from '../lab/node/fashion.ts';
 import { raceProgress } from '../lab/node/race-progress.ts';
 import { PROBLEM_NAMES } from '../lab/problems.ts';
 import type { BatchSize } from '../lab/sampler.ts';
-import { batchSize, nameList, positiveInt, positiveNumber } from './args.ts';
-import { summary } from './compare-summary.ts';
+import { batchSize, batchSizeList, nameList, positiveInt, positiveNumber } from './args.ts';
+import { batchSummary, summary } from './compare-summary.ts';
 
 interface CompareFlags {
   problem?: string[];
   optimizers?: string[];
   batchSize?: BatchSize;
+  batchSizes?: BatchSize[];
   epochs?: number;
   seeds: number;
   budget: Budget;
@@ -58,6 +60,11 @@ export function compareCommand(): Command {
     )
     .option('--batch-size <b>', "override every data set's batch size: 'full', 1 or n", batchSize)
     .option(
+      '--batch-sizes <list>',
+      "race batch ('full'), stochastic (1) and mini-batch GD: each data problem at each of these batch sizes (e.g. 1,8,32,128,full), the lr tuned per batch size (default problem: digits-logreg)",
+      batchSizeList,
+    )
+    .option(
       '--epochs <n>',
       "override every problem's epochs (a test function's epoch is one step)",
       positiveInt,
@@ -92,38 +99,67 @@ export function compareCommand(): Command {
             `note: Fashion-MNIST not found in ${dataDir}; install it with: apt-get install dataset-fashion-mnist\n`,
           );
       }
-      const problems = names.map((n) =>
+      const build = (n: string, b?: BatchSize) =>
         builtinRaceProblem(n, flags.budget, {
           backend: flags.backend,
           ...(flags.data ? { dataDir: flags.data } : {}),
           ...(flags.epochs ? { epochs: flags.epochs } : {}),
-          ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
-        }),
-      );
+          ...(b !== undefined ? { batchSize: b } : {}),
+        });
+      if (flags.batchSizes && flags.batchSize !== undefined) {
+        throw new Error('--batch-sizes and --batch-size exclude each other: give one');
+      }
       const progress = raceProgress(flags.quiet === true || flags.json === true);
       const started = Date.now();
       let results: CompareResults;
+      let batch: BatchRaceResult | undefined;
       try {
-        results = await compare({
-          problems,
+        const common = {
           ...(flags.optimizers ? { optimizers: flags.optimizers } : {}),
           seeds: flags.seeds,
           ...(flags.lr ? { lr: flags.lr } : {}),
           executor: workerExecutor(flags.threads),
-          onProgress: (p) => progress.update(p),
-        });
+          onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
+        };
+        if (flags.batchSizes) {
+          const data = (flags.problem ?? ['digits-logreg']).filter(
+            (n) => build(n).kind === 'dataset',
+          );
+          if (data.length === 0) {
+            throw new Error(
+              `--batch-sizes races data problems (a test function has no batches); none among: ${names.join(', ')}`,
+            );
+          }
+          batch = await batchRace({
+            ...common,
+            problems: data.map((n) => ({ name: n, at: (b: BatchSize) => build(n, b) })),
+            batchSizes: flags.batchSizes,
+          });
+          results = batch.race;
+        } else {
+          results = await compare({
+            ...common,
+            problems: names.map((n) => build(n, flags.batchSize)),
+          });
+        }
       } finally {
         progress.stop();
       }
       const claims = evaluateClaims(results);
       const command = `descent compare ${process.argv.slice(3).join(' ')}`.trim();
       const machine = `${availableParallelism()} cores, Node ${process.version}, ${flags.threads} worker thread(s)`;
-      const paths = await writeReport(flags.out, results, claims, { command, machine });
+      const record: BatchRaceRecord | undefined = batch
+        ? { batchSizes: batch.batchSizes, targets: batch.targets, entries: batch.entries }
+        : undefined;
+      const paths = await writeReport(flags.out, results, claims, { command, machine }, record);
       if (flags.json) {
-        process.stdout.write(resultsJson({ ...results, claims }) + '\n');
+        process.stdout.write(
+          resultsJson({ ...results, claims, ...(record ? { batchRace: record } : {}) }) + '\n',
+        );
         return;
       }
       process.stdout.write(summary(results, claims));
+      if (batch) process.stdout.write(batchSummary(batch));
       process.stdout.write(
         `\nreport: ${paths.html}\nnumbers: ${paths.json}\n(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
       );

@@ -148,7 +148,8 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
     );
     phaseTotal += fresh.length;
     await executor(problems, fresh, (job, r) => {
-      done.set(key(job), r);
+      // A worker rebuilds a problem from its built-in name; the race's own name labels the run.
+      done.set(key(job), { ...r, problem: problems[job.problem]!.name });
       options.onProgress?.({
         phase,
         done: ++phaseDone,

@@ -1,11 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BatchRaceResult } from '../batch-race.ts';
 import type { ClaimResult } from '../claims.ts';
 import type { CompareResults } from '../results.ts';
 import { renderReport, type ReportInfo } from './html.ts';
 
-/** What `results.json` holds: the race's numbers and the claims' verdicts. */
-export type ResultsFile = CompareResults & { claims: ClaimResult[] };
+/** A batch-size race as results.json records it (its underlying race is the file itself). */
+export type BatchRaceRecord = Omit<BatchRaceResult, 'race'>;
+
+/** What `results.json` holds: the race's numbers, the claims' verdicts, any batch-size race. */
+export type ResultsFile = CompareResults & { claims: ClaimResult[]; batchRace?: BatchRaceRecord };
 
 /**
  * The results as JSON: numbers to six significant digits, non-finite ones as strings
@@ -24,11 +28,12 @@ export async function writeReport(
   results: CompareResults,
   claims: ClaimResult[],
   info: ReportInfo,
+  batchRace?: BatchRaceRecord,
 ): Promise<{ html: string; json: string }> {
   await mkdir(dir, { recursive: true });
   const html = join(dir, 'index.html');
   const json = join(dir, 'results.json');
-  await writeFile(json, resultsJson({ ...results, claims }));
+  await writeFile(json, resultsJson({ ...results, claims, ...(batchRace ? { batchRace } : {}) }));
   await writeFile(html, renderReport(results, claims, info));
   return { html, json };
 }
