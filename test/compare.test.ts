@@ -218,12 +218,56 @@ describe('descent compare (CLI)', () => {
     assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /^<!doctype html>/);
   });
 
+  test('--batch-sizes races each batch size and records batchRace', () => {
+    const out = mkdtempSync(join(tmpdir(), 'descent-batch-'));
+    const r = cli(
+      'compare',
+      '--problem',
+      'digits-logreg',
+      '--batch-sizes',
+      '32,full',
+      '--optimizers',
+      'sgd',
+      '--epochs',
+      '2',
+      '--seeds',
+      '2',
+      '--out',
+      out,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /problem\s+optimizer\s+batch\s+lr/);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(results.batchRace.batchSizes, [32, 'full']);
+    assert.deepEqual(
+      results.batchRace.entries.map((e: { batchSize: number | string }) => e.batchSize),
+      [32, 'full'],
+    );
+    assert.deepEqual(
+      results.problems.map((p: { name: string }) => p.name),
+      ['digits-logreg@32', 'digits-logreg@full'],
+    );
+    for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, line);
+  });
+
   const bad: [string, string[], RegExp][] = [
     ['an unknown problem', ['--problem', 'rosenbrok'], /unknown: rosenbrok; known:/],
     ['an unknown optimizer', ['--optimizers', 'sgd,adamm'], /unknown: adamm; known:/],
     ['zero seeds', ['--seeds', '0'], /must be an integer >= 1/],
     ['a bad budget', ['--budget', 'huge'], /argument 'huge' is invalid/],
     ['a negative lr', ['--lr', '-1'], /must be a finite number > 0/],
+    ['a zero batch size', ['--batch-sizes', '0,8'], /must be 'full' or an integer >= 1/],
+    ['a repeated batch size', ['--batch-sizes', '8,8'], /must not repeat a batch size, got 8,8/],
+    [
+      'both batch options',
+      ['--batch-sizes', '8,full', '--batch-size', '8'],
+      /--batch-sizes and --batch-size exclude each other/,
+    ],
+    [
+      'batch sizes on test functions only',
+      ['--batch-sizes', '8,full', '--problem', 'beale'],
+      /--batch-sizes races data problems \(a test function has no batches\); none among: beale/,
+    ],
   ];
   for (const [what, args, message] of bad) {
     test(`${what}: one clear line, exit non-zero`, () => {

@@ -69,9 +69,9 @@ async function fitOnline(
 // first moment, so it hovers within a few lr of it: TOL = 5·lr.
 const TOL = 0.05;
 // Predicting a sample before learning it cannot beat the noise (σ² = 0.01); a model within TOL of
-// the rule adds at most (TOL·|x| + TOL)² ≤ 0.01, and the mean of 500 squared draws is within a few
-// 6e-4 of its expectation, so a mean below 0.02 says the model has tracked the current rule, and
-// one below σ²/2 would mean the errors were not measured on unseen samples.
+// the rule adds at most (TOL·|x| + TOL)² ≤ 0.01, and the mean of 500 squared errors has standard
+// deviation σ²·√(2/500) ≈ 6e-4, so a mean below 0.02 says the model has tracked the current rule,
+// and one below σ²/2 would mean the errors were not measured on unseen samples.
 const PREQUENTIAL_MAX = 2 * SIGMA * SIGMA;
 
 const OPTIMIZERS: [string, (params: Float64Array[]) => Stepper][] = [
