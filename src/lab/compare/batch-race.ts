@@ -40,6 +40,14 @@ export interface BatchRaceEntry {
   /** The spread of the per-update loss around its trend (see `lossNoise`). */
   lossNoise: number | null;
   failedSeeds: number;
+  /** Training time per update, ms (median over seeds). */
+  msPerUpdate: number | null;
+  /**
+   * The whole-training-set loss at each epoch's end and the training time by then (medians over
+   * the seeds that did not diverge), epoch 0 being the untrained start: for curves against
+   * epochs, updates (epoch × updatesPerEpoch) and wall time.
+   */
+  curve: { epoch: number[]; loss: number[]; timeMs: number[] };
 }
 
 export interface BatchRaceResult {
@@ -114,7 +122,23 @@ function entry(p: string, b: BatchSize, o: OptimizerResult, target: number | nul
     samplesPerSecond: o.summary.samplesPerSecond,
     lossNoise: o.summary.lossNoise,
     failedSeeds: o.summary.failedSeeds,
+    msPerUpdate: medianOf(runs.map((r) => (r.steps > 0 ? r.timeMs / r.steps : null))),
+    curve: medianCurve(runs.filter((r) => !r.diverged)),
   };
+}
+
+/** Per epoch end, the median over runs of the whole-training-set loss and the time by then. */
+function medianCurve(runs: RunRecord[]): BatchRaceEntry['curve'] {
+  const epochs = Math.min(...runs.map((r) => r.epochs.trainLoss.length));
+  const curve: BatchRaceEntry['curve'] = { epoch: [0], loss: [], timeMs: [0] };
+  if (runs.length === 0 || !Number.isFinite(epochs)) return { epoch: [], loss: [], timeMs: [] };
+  curve.loss.push(median(runs.map((r) => r.initialLoss)));
+  for (let e = 0; e < epochs; e++) {
+    curve.epoch.push(e + 1);
+    curve.loss.push(median(runs.map((r) => r.epochs.trainLoss[e]!)));
+    curve.timeMs.push(median(runs.map((r) => r.epochs.timeMs[e]!)));
+  }
+  return curve;
 }
 
 /**
