@@ -3,8 +3,14 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { batchRace, type BatchRaceResult } from '../lab/compare/batch-race.ts';
-import { builtinRaceProblem, FULL_EXTRA, QUICK_SUITE } from '../lab/compare/builtin.ts';
+import {
+  BATCH_SUITE,
+  builtinRaceProblem,
+  FULL_EXTRA,
+  QUICK_SUITE,
+} from '../lab/compare/builtin.ts';
 import { evaluateClaims } from '../lab/compare/claims.ts';
+import { evaluateBatchClaims } from '../lab/compare/claims/batch-sizes.ts';
 import { CONTENDERS, DEFAULT_CONTENDERS } from '../lab/compare/contenders.ts';
 import { workerExecutor } from '../lab/compare/pool.ts';
 import type { Budget } from '../lab/compare/problems.ts';
@@ -141,11 +147,37 @@ export function compareCommand(): Command {
             ...common,
             problems: names.map((n) => build(n, flags.batchSize)),
           });
+          // The default suite also races batch sizes, on a problem and optimizers of its own.
+          if (!flags.problem && flags.batchSize === undefined) {
+            const plan = BATCH_SUITE[flags.budget];
+            const opts = flags.optimizers ? flags.optimizers.slice(0, 1) : plan.optimizers;
+            batch = await batchRace({
+              ...common,
+              optimizers: opts,
+              problems: [
+                {
+                  name: plan.problem,
+                  at: (b: BatchSize) =>
+                    builtinRaceProblem(plan.problem, flags.budget, {
+                      backend: flags.backend,
+                      epochs: flags.epochs ?? plan.epochs,
+                      batchSize: b,
+                    }),
+                },
+              ],
+              batchSizes: plan.batchSizes,
+            });
+          }
         }
       } finally {
         progress.stop();
       }
-      const claims = evaluateClaims(results);
+      // A batch-size race's problems are one problem at several batch sizes: the optimizer
+      // claims would count them as separate problems, so such a race is judged on its own claims.
+      const claims = [
+        ...(batch?.race === results ? [] : evaluateClaims(results)),
+        ...(batch ? evaluateBatchClaims(batch) : []),
+      ];
       const command = `descent compare ${process.argv.slice(3).join(' ')}`.trim();
       const machine = `${availableParallelism()} cores, Node ${process.version}, ${flags.threads} worker thread(s)`;
       const record: BatchRaceRecord | undefined = batch

@@ -99,3 +99,26 @@ export function builtinRaceProblem(
     builtin: { ...builtin, backend },
   };
 }
+
+/**
+ * The batch-size race the default suite adds: batch (full), stochastic (1) and mini-batch GD on
+ * the digits softmax regression. Short in the quick budget (5 epochs, Momentum, batches 1, 32 and
+ * full) so the whole suite stays under a minute on two cores; wider in the full budget.
+ */
+export const BATCH_SUITE: Record<
+  Budget,
+  { problem: string; batchSizes: BatchSize[]; optimizers: string[]; epochs: number }
+> = {
+  quick: {
+    problem: 'digits-logreg',
+    batchSizes: [1, 32, 'full'],
+    optimizers: ['momentum'],
+    epochs: 5,
+  },
+  full: {
+    problem: 'digits-logreg',
+    batchSizes: [1, 8, 32, 128, 'full'],
+    optimizers: ['momentum', 'adam'],
+    epochs: 10,
+  },
+};

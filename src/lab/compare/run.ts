@@ -160,7 +160,7 @@ export async function runOne(
       batchSize: problem.batchSize,
       seed,
       recordParams: problem.fn !== undefined && problem.fn.dim === 2,
-      ...(fullBatch ? {} : { onEpoch: () => epochLoss.push(model.trainLoss()) }),
+      ...(model.trainSize > 1 ? { onEpoch: () => epochLoss.push(model.trainLoss()) } : {}),
     });
     const result = trainer.run();
     const losses = result.steps.loss;
@@ -230,7 +230,9 @@ export async function runOne(
         model.trainSize === 1
           ? { trainLoss: [], batchLoss: [], testAccuracy: [], timeMs: [] }
           : {
-              trainLoss: fullBatch ? result.epochs.trainLoss : epochLoss,
+              // At the epoch's end, after its updates (a full batch's epoch loss is the loss
+              // before its one update, a step behind).
+              trainLoss: epochLoss,
               batchLoss: result.epochs.trainLoss,
               testAccuracy: result.epochs.testAccuracy,
               timeMs: result.epochs.timeMs,

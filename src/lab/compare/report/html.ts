@@ -2,6 +2,12 @@ import type { ClaimResult, Verdict } from '../claims.ts';
 import { ADAPTIVE, SGD_FAMILY } from '../claims/judge.ts';
 import type { CompareResults, ProblemResult } from '../results.ts';
 import { formatNumber } from './axes.ts';
+import {
+  batchClaimFigure,
+  batchContext,
+  batchSection,
+  type BatchRaceRecord,
+} from './batch-plots.ts';
 import { epochCurves, lossCurves } from './curves.ts';
 import { esc } from './escape.ts';
 import { performanceProfile, stepsToTarget } from './overview-plots.ts';
@@ -50,9 +56,25 @@ export interface ReportInfo {
   machine: string;
 }
 
-function claimFigure(c: ClaimResult, r: CompareResults, ctx: FigureContext): string {
+/** The batch-size race and its figure styles, when the run has one. */
+interface BatchView {
+  batch: BatchRaceRecord;
+  ctx: FigureContext;
+}
+
+function claimFigure(
+  c: ClaimResult,
+  r: CompareResults,
+  ctx: FigureContext,
+  batch?: BatchView,
+): string {
   const problem = (name: string) => r.problems.find((p) => p.name === name);
   switch (c.figure) {
+    case 'fig-batch-updates':
+    case 'fig-batch-noise':
+    case 'fig-batch-time':
+    case 'fig-batch-throughput':
+      return batchClaimFigure(c.figure, batch?.batch, batch?.ctx);
     case 'fig-steps-to-target':
       return stepsToTarget(r.problems, ctx);
     case 'fig-saddle':
@@ -130,15 +152,25 @@ function methodText(r: CompareResults): string {
     .join('');
 }
 
-/** The whole report as one self-contained HTML page. */
-export function renderReport(r: CompareResults, claims: ClaimResult[], info: ReportInfo): string {
+/**
+ * The whole report as one self-contained HTML page; with a batch-size race, a section on batch,
+ * stochastic and mini-batch gradient descent after the ranking.
+ */
+export function renderReport(
+  r: CompareResults,
+  claims: ClaimResult[],
+  info: ReportInfo,
+  batch?: BatchRaceRecord,
+): string {
   const ctx = figureContext(r);
   const sections = r.problems.map((p) => problemSection(p, r, ctx)).join('');
+  const view = batch ? { batch, ctx: batchContext(batch, r) } : undefined;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>descent compare report</title><style>${CSS}</style></head><body>
 <h1>Which optimizer? A fair race</h1>
 <p class="note">${esc(info.command)} · ${esc(info.machine)} · ${r.config.seeds} seed(s) per optimizer. Protocol: ${esc(r.config.protocol)}. Every optimizer sees the same initial points and weights and the same data order. Numbers behind every figure: <a href="results.json">results.json</a>.</p>
 <h2 id="ranking">Ranking</h2><p>Mean rank over the problems (1 = best; ties share a rank), each problem ranked by failed seeds, then by the mean score over seeds at the ${r.config.tuned ? 'tuned' : 'fixed'} learning rate. ⚠ marks a problem on which a tuned seed failed.</p>${overallTable(r)}<p class="note">${esc(rankTestText(r))}</p><div class="figs">${performanceProfile(r, ctx)}</div>
-<h2>The usual guidance, checked</h2>${claims.map((c) => claimBlock(c, claimFigure(c, r, ctx))).join('')}
+${view ? batchSection(view.batch, view.ctx) : ''}
+<h2>The usual guidance, checked</h2>${claims.map((c) => claimBlock(c, claimFigure(c, r, ctx, view))).join('')}
 <h2>Problems</h2>${sections}
 <h2>Method</h2>${methodText(r)}
 </body></html>`;

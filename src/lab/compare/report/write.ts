@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BatchRaceResult } from '../batch-race.ts';
 import type { ClaimResult } from '../claims.ts';
 import type { CompareResults } from '../results.ts';
+import type { BatchRaceRecord } from './batch-plots.ts';
 import { renderReport, type ReportInfo } from './html.ts';
 
-/** A batch-size race as results.json records it (its underlying race is the file itself). */
-export type BatchRaceRecord = Omit<BatchRaceResult, 'race'>;
+export type { BatchRaceRecord };
 
 /** What `results.json` holds: the race's numbers, the claims' verdicts, any batch-size race. */
 export type ResultsFile = CompareResults & { claims: ClaimResult[]; batchRace?: BatchRaceRecord };
@@ -34,6 +33,6 @@ export async function writeReport(
   const html = join(dir, 'index.html');
   const json = join(dir, 'results.json');
   await writeFile(json, resultsJson({ ...results, claims, ...(batchRace ? { batchRace } : {}) }));
-  await writeFile(html, renderReport(results, claims, info));
+  await writeFile(html, renderReport(results, claims, info, batchRace));
   return { html, json };
 }

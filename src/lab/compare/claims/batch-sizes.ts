@@ -1,0 +1,215 @@
+import type { BatchRaceResult } from '../batch-race.ts';
+import { pairedInterval } from '../bootstrap.ts';
+import { variantName } from '../batch-race.ts';
+import type { BatchSize } from '../../sampler.ts';
+import type { OptimizerResult } from '../results.ts';
+import type { RunRecord } from '../run.ts';
+import { fmt, judge, tally, type ClaimResult } from './judge.ts';
+
+// The four statements the material makes about batch, stochastic and mini-batch gradient descent,
+// checked per problem and optimizer on a batch-size race, with the lab's standards: per-seed
+// comparisons by the paired bootstrap interval, failures counted, preconditions stated.
+
+type Cell = { problem: string; optimizer: string; runs: Map<BatchSize, OptimizerResult> };
+
+/** Every problem × optimizer of the race, with its result at each batch size. */
+function cells(b: BatchRaceResult): Cell[] {
+  const out: Cell[] = [];
+  for (const problem of Object.keys(b.targets)) {
+    const first = b.race.problems.find((p) => p.name === variantName(problem, b.batchSizes[0]!));
+    for (const o of first?.optimizers ?? []) {
+      const runs = new Map<BatchSize, OptimizerResult>();
+      for (const size of b.batchSizes) {
+        const v = b.race.problems.find((p) => p.name === variantName(problem, size));
+        const r = v?.optimizers.find((x) => x.name === o.name);
+        if (r) runs.set(size, r);
+      }
+      out.push({ problem, optimizer: o.name, runs });
+    }
+  }
+  return out;
+}
+
+const isMini = (b: BatchSize) => b !== 'full' && b > 1;
+/** "a is clearly above b on every seed" by the paired bootstrap interval (positive values). */
+const above = (a: number[], c: number[]) => {
+  const iv = pairedInterval(a, c);
+  return iv.separated && iv.low > 0;
+};
+const perSeed = (o: OptimizerResult, f: (r: RunRecord) => number) => o.tuned.map(f);
+
+/** Training time until the whole-training-set loss reached `target` (checked at epoch ends). */
+function timeTo(r: RunRecord, target: number | null): number {
+  if (target === null || r.diverged) return Infinity;
+  if (r.initialLoss <= target) return 0;
+  const e = r.epochs.trainLoss.findIndex((l) => l <= target);
+  return e < 0 ? Infinity : r.epochs.timeMs[e]!;
+}
+
+function base(id: string, claim: string, requires: string, figure: string) {
+  return { id, claim, requires, figure };
+}
+
+function claimBatchSlow(b: BatchRaceResult): ClaimResult {
+  const meta = base(
+    'batch-gd-slow-per-update',
+    'Batch gradient descent is slow per update and needs all the data before it moves.',
+    'tuned learning rates, 2+ seeds, a batch-size race with full batch and a smaller batch',
+    'fig-batch-updates',
+  );
+  return judge(b.race, meta, () => {
+    const rows: string[] = [];
+    let agree = 0;
+    let total = 0;
+    for (const c of cells(b)) {
+      const full = c.runs.get('full');
+      const others = [...c.runs.entries()].filter(([s]) => s !== 'full');
+      if (!full || others.length === 0) continue;
+      total++;
+      const ms = (o: OptimizerResult) => perSeed(o, (r) => r.timeMs / Math.max(1, r.steps));
+      const slowest = others.every(([, o]) => above(ms(full), ms(o)));
+      if (slowest) agree++;
+      const median = (o: OptimizerResult) => fmt(ms(o).sort((x, y) => x - y)[o.tuned.length >> 1]);
+      rows.push(
+        `${c.problem}, ${c.optimizer}: ${median(full)} ms per update at full batch (one update per epoch, after every training sample) vs ${others.map(([s, o]) => `${median(o)} at ${s}`).join(', ')}${slowest ? '' : ' (not slowest on every seed)'}`,
+      );
+    }
+    return {
+      missing: total === 0 ? 'the race had no full batch together with a smaller one' : null,
+      verdict: tally(agree, total),
+      evidence: `Full batch slowest per update on every seed in ${agree} of ${total} problem-optimizer pairs; by construction it makes one update per epoch, after reading every training sample. ${rows.join('. ')}.`,
+    };
+  });
+}
+
+function claimSgdFluctuates(b: BatchRaceResult): ClaimResult {
+  const meta = base(
+    'sgd-fluctuates',
+    'Stochastic gradient descent (batch size 1) has the most fluctuating updates.',
+    'tuned learning rates, 2+ seeds, a batch-size race with batch 1 and a larger batch',
+    'fig-batch-noise',
+  );
+  return judge(b.race, meta, () => {
+    const rows: string[] = [];
+    let agree = 0;
+    let total = 0;
+    for (const c of cells(b)) {
+      const one = c.runs.get(1);
+      const noise = (o: OptimizerResult) => perSeed(o, (r) => r.lossNoise ?? NaN);
+      const others = [...c.runs.entries()].filter(
+        ([s, o]) => s !== 1 && noise(o).every(Number.isFinite),
+      );
+      if (!one || others.length === 0 || !noise(one).every(Number.isFinite)) continue;
+      total++;
+      const most = others.every(([, o]) => above(noise(one), noise(o)));
+      if (most) agree++;
+      rows.push(
+        `${c.problem}, ${c.optimizer}: loss noise ${fmt(one.summary.lossNoise)} at batch 1 vs ${others.map(([s, o]) => `${fmt(o.summary.lossNoise)} at ${s}`).join(', ')}${most ? '' : ' (not the largest on every seed)'}`,
+      );
+    }
+    return {
+      missing:
+        total === 0 ? 'the race had no batch 1 with a larger batch whose noise was measured' : null,
+      verdict: tally(agree, total),
+      evidence: `The spread of the per-update loss around its trend was largest at batch 1 on every seed in ${agree} of ${total} problem-optimizer pairs. ${rows.join('. ')}.`,
+    };
+  });
+}
+
+function claimMiniFastest(b: BatchRaceResult): ClaimResult {
+  const meta = base(
+    'minibatch-fastest',
+    'Mini-batch gradient descent reaches a given loss fastest in wall time (same epochs).',
+    'tuned learning rates, 2+ seeds, a batch-size race with batch 1, full batch and a mini-batch',
+    'fig-batch-time',
+  );
+  return judge(b.race, meta, () => {
+    const rows: string[] = [];
+    let agree = 0;
+    let total = 0;
+    for (const c of cells(b)) {
+      const one = c.runs.get(1);
+      const full = c.runs.get('full');
+      const minis = [...c.runs.entries()].filter(([s]) => isMini(s));
+      if (!one || !full || minis.length === 0) continue;
+      total++;
+      const target = b.targets[c.problem] ?? null;
+      const t = (o: OptimizerResult) => perSeed(o, (r) => timeTo(r, target));
+      // Not reaching the target counts as slower than any time that did: 10x the slowest.
+      const all = [...c.runs.values()].flatMap(t).filter(Number.isFinite);
+      const cap = 10 * Math.max(1, ...all);
+      const capped = (o: OptimizerResult) => t(o).map((x) => (Number.isFinite(x) ? x : cap) + 1e-3);
+      const medianT = (o: OptimizerResult) =>
+        [...capped(o)].sort((x, y) => x - y)[o.tuned.length >> 1]!;
+      const [bestSize, best] = minis.reduce((x, y) => (medianT(y[1]) < medianT(x[1]) ? y : x));
+      const wins = above(capped(one), capped(best)) && above(capped(full), capped(best));
+      if (wins) agree++;
+      const show = (o: OptimizerResult) => {
+        const m = medianT(o);
+        return m >= cap ? 'not reached' : `${fmt(m / 1000, 2)} s`;
+      };
+      rows.push(
+        `${c.problem}, ${c.optimizer}: batch ${bestSize} ${show(best)} vs batch 1 ${show(one)} and full ${show(full)}${wins ? '' : ' (not faster than both on every seed)'}`,
+      );
+    }
+    return {
+      missing: total === 0 ? 'the race lacked batch 1, full batch or a mini-batch' : null,
+      verdict: tally(agree, total),
+      evidence: `Median training time to the shared target (checked at epoch ends); the fastest mini-batch beat both batch 1 and full batch on every seed in ${agree} of ${total} problem-optimizer pairs. ${rows.join('. ')}.`,
+    };
+  });
+}
+
+function claimBestBatch(b: BatchRaceResult): ClaimResult {
+  const meta = base(
+    'best-batch-in-8-256',
+    'On this machine the best batch size lies between 8 and 256.',
+    'tuned learning rates, 2+ seeds, a batch-size race with sizes both inside and outside 8..256',
+    'fig-batch-throughput',
+  );
+  return judge(b.race, meta, () => {
+    const rows: string[] = [];
+    let agree = 0;
+    let total = 0;
+    const inside = (s: BatchSize, n: number) => {
+      const v = s === 'full' ? n : s;
+      return v >= 8 && v <= 256;
+    };
+    for (const c of cells(b)) {
+      const sizes = [...c.runs.keys()];
+      const entries = b.entries.filter(
+        (e) => e.problem === c.problem && e.optimizer === c.optimizer,
+      );
+      // b × ceil(n / b) is n at batch 1 and just above it otherwise: the smallest is the closest.
+      const trainSize = Math.min(
+        ...entries.map((e) =>
+          e.batchSize === 'full' ? Infinity : e.batchSize * e.updatesPerEpoch,
+        ),
+      );
+      if (!sizes.some((s) => inside(s, trainSize)) || sizes.every((s) => inside(s, trainSize)))
+        continue;
+      total++;
+      const time = (e: (typeof entries)[number]) => e.timeToTargetMs ?? Infinity;
+      const best = entries.reduce((x, y) => (time(y) < time(x) ? y : x));
+      const ok = Number.isFinite(time(best)) && inside(best.batchSize, trainSize);
+      if (ok) agree++;
+      const peak = entries.reduce((x, y) =>
+        (y.samplesPerSecond ?? 0) > (x.samplesPerSecond ?? 0) ? y : x,
+      );
+      rows.push(
+        `${c.problem}, ${c.optimizer}: fastest to the target at batch ${best.batchSize} (${Number.isFinite(time(best)) ? `${fmt(time(best) / 1000, 2)} s` : 'none reached it'}); highest throughput at batch ${peak.batchSize} (${fmt(peak.samplesPerSecond, 3)} samples/s)`,
+      );
+    }
+    return {
+      missing:
+        total === 0 ? 'the race did not include batch sizes both inside and outside 8..256' : null,
+      verdict: tally(agree, total),
+      evidence: `The best batch size is the one with the shortest median training time to the shared target; it lay in 8..256 in ${agree} of ${total} problem-optimizer pairs. ${rows.join('. ')}.`,
+    };
+  });
+}
+
+/** The batch-size statements of the usual guidance, checked on a batch-size race. */
+export function evaluateBatchClaims(b: BatchRaceResult): ClaimResult[] {
+  return [claimBatchSlow(b), claimSgdFluctuates(b), claimMiniFastest(b), claimBestBatch(b)];
+}
