@@ -116,6 +116,8 @@ function adviceText(a: Advice): string {
     '',
     ...wrap(`The usual guidance: ${g.reason}`),
     '',
+    ...wrap(a.batch.reason),
+    '',
     `Trial: ${a.trial.seeds} ${a.trial.seeds === 1 ? 'seed' : 'seeds'}, learning rates tuned for each optimizer (lower is better):`,
     ...trialTable(a),
     '',

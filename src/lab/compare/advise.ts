@@ -1,4 +1,5 @@
 import type { BatchSize } from '../sampler.ts';
+import { fastestBatch, measureThroughput, type BatchSpeed } from './throughput.ts';
 import { intervalText, type PairedInterval } from './bootstrap.ts';
 import { findContender } from './contenders.ts';
 import { inspectProblem, type ProblemProfile } from './inspect.ts';
@@ -69,6 +70,11 @@ export interface Advice {
   runnerUp: { optimizer: string; lr: number | null; withinNoiseOfRecommended: boolean };
   /** The usual guidance applied to this problem's profile. */
   guidance: { optimizer: string; batchSize: BatchSize; reason: string };
+  /**
+   * The batch size from this machine's measured throughput and the gradient-noise scale
+   * ({@link fastestBatch}); the trial races at it. Speeds are empty for a deterministic problem.
+   */
+  batch: { chosen: BatchSize; speeds: BatchSpeed[]; reason: string };
   trial: {
     seeds: number;
     /** What the score is: final training loss, or steps to escape (lower is better). */
@@ -82,6 +88,28 @@ export interface Advice {
     separation: string;
     /** The race's tuning protocol in words. */
     protocol: string;
+  };
+}
+
+/** The batch size to recommend: measured throughput here, weighed by the noise scale. */
+async function chooseBatch(problem: RaceProblem, p: ProblemProfile): Promise<Advice['batch']> {
+  if (p.kind === 'function' || p.trainSize <= 1 || !(p.noiseScale > 0)) {
+    return {
+      chosen: 'full',
+      speeds: [],
+      reason: 'No sampling noise (a deterministic objective): every step takes the full batch.',
+    };
+  }
+  const { chosen, speeds } = fastestBatch(
+    p.noiseScale,
+    p.trainSize,
+    await measureThroughput(problem),
+  );
+  const shown = speeds.map((s) => `${s.batchSize}: ${Math.round(s.samplesPerSecond)}/s`).join(', ');
+  return {
+    chosen,
+    speeds,
+    reason: `Batch size ${chosen}: measured on this machine (samples per second by batch size: ${shown}) and weighed by the gradient-noise scale ${p.noiseScale.toFixed(0)} (McCandlish et al. 2018: the time to a given loss grows as (1 + b / noise scale) / throughput), the fastest to a given loss.`,
   };
 }
 
@@ -289,7 +317,8 @@ export async function advise(
   const profile = await inspectProblem(problem);
   const g = guidance(profile);
   findContender(g.optimizer);
-  const raced = options.resize ? options.resize(g.batchSize) : problem;
+  const batch = await chooseBatch(problem, profile);
+  const raced = options.resize ? options.resize(batch.chosen) : problem;
   const seeds = options.seeds ?? TRIAL_SEEDS;
   const optimizers = [g.optimizer, ...TRIAL_ALTERNATIVES.filter((n) => n !== g.optimizer)];
   const r = await compare({
@@ -303,9 +332,10 @@ export async function advise(
   return {
     problem: problem.name,
     profile,
-    recommended: { ...d.recommended, batchSize: g.batchSize },
+    recommended: { ...d.recommended, batchSize: batch.chosen },
     runnerUp: d.runnerUp,
     guidance: { optimizer: g.optimizer, batchSize: g.batchSize, reason: g.reason },
+    batch,
     trial: {
       seeds,
       score: p.objective === 'escape' ? 'steps to escape' : 'final training loss',
