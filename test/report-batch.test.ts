@@ -188,7 +188,7 @@ describe('the report of a small batch-size race (Adam at batch 1, 32 and full; 2
       const paths = await writeReport(dir, r, [], INFO, batch);
       assert.match(await readFile(paths.html, 'utf8'), /<h2 id="batch-race">/);
       const json = JSON.parse(await readFile(paths.json, 'utf8'));
-      assert.equal(json.batchRace.entries.length, batch.entries.length);
+      assert.equal(json.batchRace.length, batch.entries.length);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -16,7 +16,12 @@ import { workerExecutor } from '../lab/compare/pool.ts';
 import type { Budget } from '../lab/compare/problems.ts';
 import { compare } from '../lab/compare/race.ts';
 import type { CompareResults } from '../lab/compare/results.ts';
-import { resultsJson, writeReport, type BatchRaceRecord } from '../lab/compare/report/write.ts';
+import {
+  batchRaceFields,
+  resultsJson,
+  writeReport,
+  type BatchRaceRecord,
+} from '../lab/compare/report/write.ts';
 import { FASHION_MNIST_DIR } from '../lab/node/fashion.ts';
 import { raceProgress } from '../lab/node/race-progress.ts';
 import { PROBLEM_NAMES } from '../lab/problems.ts';
@@ -186,7 +191,7 @@ export function compareCommand(): Command {
       const paths = await writeReport(flags.out, results, claims, { command, machine }, record);
       if (flags.json) {
         process.stdout.write(
-          resultsJson({ ...results, claims, ...(record ? { batchRace: record } : {}) }) + '\n',
+          resultsJson({ ...results, claims, ...batchRaceFields(record) }) + '\n',
         );
         return;
       }

@@ -8,7 +8,20 @@ import { renderReport, type ReportInfo } from './html.ts';
 export type { BatchRaceRecord };
 
 /** What `results.json` holds: the race's numbers, the claims' verdicts, any batch-size race. */
-export type ResultsFile = CompareResults & { claims: ClaimResult[]; batchRace?: BatchRaceRecord };
+export type ResultsFile = CompareResults & {
+  claims: ClaimResult[];
+  /** One entry per problem × optimizer × batch size (a batch-size race ran). */
+  batchRace?: BatchRaceRecord['entries'];
+  /** Each batch-raced problem's one target for all its batch sizes. */
+  batchRaceTargets?: BatchRaceRecord['targets'];
+};
+
+/** The results file's fields for a batch-size race (none when there was none). */
+export function batchRaceFields(
+  b: BatchRaceRecord | undefined,
+): Pick<ResultsFile, 'batchRace' | 'batchRaceTargets'> {
+  return b ? { batchRace: b.entries, batchRaceTargets: b.targets } : {};
+}
 
 /**
  * The results as JSON: numbers to six significant digits, non-finite ones as strings
@@ -32,7 +45,7 @@ export async function writeReport(
   await mkdir(dir, { recursive: true });
   const html = join(dir, 'index.html');
   const json = join(dir, 'results.json');
-  await writeFile(json, resultsJson({ ...results, claims, ...(batchRace ? { batchRace } : {}) }));
+  await writeFile(json, resultsJson({ ...results, claims, ...batchRaceFields(batchRace) }));
   await writeFile(html, renderReport(results, claims, info, batchRace));
   return { html, json };
 }
