@@ -86,3 +86,34 @@ describe('batchRace', () => {
     });
   }
 });
+
+describe('batch-size claims', () => {
+  const problem = {
+    name: 'digits-logreg',
+    at: (b: BatchSize) => builtinRaceProblem('digits-logreg', 'quick', { epochs: 3, batchSize: b }),
+  };
+  test('four claims, each judged or saying what it lacks', async () => {
+    const { evaluateBatchClaims } = await import('../src/lab/compare/claims/batch-sizes.ts');
+    const r = await batchRace({
+      problems: [problem],
+      batchSizes: [1, 32, 'full'],
+      optimizers: ['momentum'],
+      seeds: 2,
+    });
+    const claims = evaluateBatchClaims(r);
+    assert.deepEqual(
+      claims.map((c) => c.id),
+      ['batch-gd-slow-per-update', 'sgd-fluctuates', 'minibatch-fastest', 'best-batch-in-8-256'],
+    );
+    for (const c of claims) assert.notEqual(c.verdict, 'not enough evidence', c.id);
+    const one = evaluateBatchClaims(
+      await batchRace({
+        problems: [problem],
+        batchSizes: [32, 'full'],
+        optimizers: ['momentum'],
+        seeds: 1,
+      }),
+    );
+    for (const c of one) assert.equal(c.verdict, 'not enough evidence', c.id);
+  });
+});
