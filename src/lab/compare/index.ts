@@ -11,8 +11,30 @@ export {
   type TrialProblem,
   type TrialScore,
 } from './advise.ts';
-export { builtinRaceProblem, QUICK_SUITE, FULL_EXTRA, type BuiltinOptions } from './builtin.ts';
+export {
+  batchRace,
+  variantName,
+  type BatchRaceEntry,
+  type BatchRaceOptions,
+  type BatchRaceProblem,
+  type BatchRaceResult,
+} from './batch-race.ts';
+export {
+  builtinRaceProblem,
+  BATCH_SUITE,
+  QUICK_SUITE,
+  FULL_EXTRA,
+  type BuiltinOptions,
+} from './builtin.ts';
 export { evaluateClaims, type ClaimResult, type Verdict } from './claims.ts';
+export { evaluateBatchClaims } from './claims/batch-sizes.ts';
+export { lossNoise } from './noise.ts';
+export {
+  fastestBatch,
+  measureThroughput,
+  THROUGHPUT_BATCHES,
+  type BatchSpeed,
+} from './throughput.ts';
 export { CONTENDERS, DEFAULT_CONTENDERS, findContender, type Contender } from './contenders.ts';
 export { baseGrid, lrGrid, lrOf, EXTEND_DECADES, type LrGrid } from './grid.ts';
 export { inspectProblem, type ProblemProfile } from './inspect.ts';
@@ -52,7 +74,13 @@ export type {
   Standing,
 } from './results.ts';
 export { renderReport, type ReportInfo } from './report/html.ts';
-export { resultsJson, writeReport, type ResultsFile } from './report/write.ts';
+export {
+  batchRaceFields,
+  resultsJson,
+  writeReport,
+  type BatchRaceRecord,
+  type ResultsFile,
+} from './report/write.ts';
 export { runOne, BLOW_UP, type LossLows, type RunRecord } from './run.ts';
 export { expectedBestOfK, goodLrs } from './tuning.ts';
 export { modelProblem, objectiveProblem, type ModelSpec, type ObjectiveSpec } from './user.ts';
