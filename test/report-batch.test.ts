@@ -7,11 +7,8 @@ import { batchRace, type BatchRaceEntry } from '../src/lab/compare/batch-race.ts
 import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
 import type { ClaimResult } from '../src/lab/compare/claims.ts';
 import type { CompareResults } from '../src/lab/compare/results.ts';
-import {
-  batchSeriesName,
-  trainingSetSize,
-  type BatchRaceRecord,
-} from '../src/lab/compare/report/batch-plots.ts';
+import { trainingSetSize } from '../src/lab/compare/report/batch-size-plots.ts';
+import { batchSeriesName, type BatchRaceRecord } from '../src/lab/compare/report/batch-style.ts';
 import { renderReport } from '../src/lab/compare/report/html.ts';
 import { writeReport } from '../src/lab/compare/report/write.ts';
 import type { BatchSize } from '../src/lab/sampler.ts';

@@ -2,12 +2,8 @@ import type { ClaimResult, Verdict } from '../claims.ts';
 import { ADAPTIVE, SGD_FAMILY } from '../claims/judge.ts';
 import type { CompareResults, ProblemResult } from '../results.ts';
 import { formatNumber } from './axes.ts';
-import {
-  batchClaimFigure,
-  batchContext,
-  batchSection,
-  type BatchRaceRecord,
-} from './batch-plots.ts';
+import { batchClaimFigure, batchSection } from './batch-section.ts';
+import { batchContext, type BatchRaceRecord } from './batch-style.ts';
 import { epochCurves, lossCurves } from './curves.ts';
 import { esc } from './escape.ts';
 import { performanceProfile, stepsToTarget } from './overview-plots.ts';

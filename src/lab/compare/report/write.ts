@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClaimResult } from '../claims.ts';
 import type { CompareResults } from '../results.ts';
-import type { BatchRaceRecord } from './batch-plots.ts';
+import type { BatchRaceRecord } from './batch-style.ts';
 import { renderReport, type ReportInfo } from './html.ts';
 
 export type { BatchRaceRecord };
