@@ -143,9 +143,13 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
   let phaseDone = 0;
   let phaseTotal = 0;
   const run = async (jobs: Job[]) => {
-    const fresh = jobs.filter(
-      (j, i) => !done.has(key(j)) && jobs.findIndex((x) => key(x) === key(j)) === i,
-    );
+    const queued = new Set<string>();
+    const fresh = jobs.filter((j) => {
+      const k = key(j);
+      if (done.has(k) || queued.has(k)) return false;
+      queued.add(k);
+      return true;
+    });
     phaseTotal += fresh.length;
     await executor(problems, fresh, (job, r) => {
       // A worker rebuilds a problem from its built-in name; the race's own name labels the run.
@@ -177,7 +181,6 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
         cap,
         refined: [],
         extended: 0,
-        stuck: null,
         fixed,
         fallbacks: [],
       });
@@ -212,13 +215,9 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
         // Every point failed: the grid is too high for this problem.
         const side =
           best === null ? 'low' : best === exps[0] ? 'low' : best === exps.at(-1) ? 'high' : null;
-        t.stuck = side;
         if (side === null) continue;
         const added = extension(t.grid, side, t.cap);
-        if (added.length === 0) {
-          if (side === 'high' && lrOf(exps.at(-1)! + t.grid.spacing) > t.cap) t.stuck = 'cap';
-          continue;
-        }
+        if (added.length === 0) continue;
         t.grid.exponents = side === 'low' ? [...added.reverse(), ...exps] : [...exps, ...added];
         t.extended += added.length;
         more.push(...sweepJobs(t, added));
@@ -228,15 +227,6 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
     }
     for (const t of tunings) {
       const best = bestExponent(t);
-      const exps = t.grid.exponents;
-      t.stuck =
-        best === exps[0] && best !== null
-          ? 'low'
-          : best === exps.at(-1) && best !== null
-            ? lrOf(best + t.grid.spacing) > t.cap
-              ? 'cap'
-              : 'high'
-            : null;
       // 3. Half a grid step either side of the best.
       if (best !== null) t.refined = refinement(t.grid, best);
     }

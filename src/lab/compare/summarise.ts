@@ -22,8 +22,6 @@ export interface Tuning {
   cap: number;
   refined: number[];
   extended: number;
-  /** The end the best point still sits at after extension, if any. */
-  stuck: 'low' | 'high' | 'cap' | null;
   /** The fixed learning rate of an untuned race. */
   fixed: number | null;
   /** Smaller learning rates tried on every seed because every candidate failed one. */
@@ -104,7 +102,7 @@ export function summariseProblem(
     const lrEdge: OptimizerResult['lrEdge'] = atLow
       ? 'low'
       : atHigh
-        ? t.stuck === 'cap' || lrOf(Math.log10(bestLr) + t.grid.spacing) > t.cap
+        ? lrOf(Math.log10(bestLr) + t.grid.spacing) > t.cap
           ? 'cap'
           : 'high'
         : null;
