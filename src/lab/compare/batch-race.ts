@@ -3,7 +3,8 @@ import type { RaceProblem } from './problems.ts';
 import { compare, type CompareOptions } from './race.ts';
 import type { CompareResults, OptimizerResult, ProblemResult } from './results.ts';
 import type { RunRecord } from './run.ts';
-import { median } from './tuning.ts';
+import { epochReach, lossTarget, msPerUpdate } from './scores.ts';
+import { median, medianOrNull } from './tuning.ts';
 
 /** One problem to race across batch sizes: how to build it at a batch size. */
 export interface BatchRaceProblem {
@@ -80,34 +81,14 @@ function checkBatchSizes(sizes: readonly BatchSize[]): BatchSize[] {
   return [...sizes];
 }
 
-const medianOf = (xs: (number | null)[]): number | null => {
-  const got = xs.filter((x): x is number => x !== null && Number.isFinite(x));
-  return got.length ? median(got) : null;
-};
-
-/** The shared target of one problem: from every batch size's tuned, non-diverged runs. */
+/** The shared target of one problem, from every batch size's tuned runs ({@link lossTarget}). */
 function sharedTarget(variants: ProblemResult[]): number | null {
-  const runs = variants.flatMap((v) => v.optimizers.flatMap((o) => o.tuned));
-  const finals = runs
-    .filter((r) => !r.diverged && r.finalTrainLoss !== null)
-    .map((r) => r.finalTrainLoss!);
-  if (finals.length === 0) return null;
-  const best = Math.min(...finals);
-  const initial = median(runs.map((r) => r.initialLoss));
-  return best + 0.1 * (initial - best);
-}
-
-/** When a run's whole-training-set loss first reached `target` (at an epoch's end), or null. */
-function reached(r: RunRecord, target: number | null): { ms: number; epochs: number } | null {
-  if (target === null) return null;
-  if (r.initialLoss <= target) return { ms: 0, epochs: 0 };
-  const e = r.epochs.trainLoss.findIndex((l) => l <= target);
-  return e < 0 ? null : { ms: r.epochs.timeMs[e]!, epochs: e + 1 };
+  return lossTarget(variants.flatMap((v) => v.optimizers.flatMap((o) => o.tuned)));
 }
 
 function entry(p: string, b: BatchSize, o: OptimizerResult, target: number | null): BatchRaceEntry {
   const runs = o.tuned;
-  const hits = runs.map((r) => reached(r, target));
+  const hits = runs.map((r) => epochReach(r, target));
   const half = hits.filter((h) => h !== null).length * 2 >= runs.length;
   return {
     problem: p,
@@ -115,14 +96,14 @@ function entry(p: string, b: BatchSize, o: OptimizerResult, target: number | nul
     batchSize: b,
     lr: o.bestLr,
     updatesPerEpoch: runs[0]?.stepsPerEpoch ?? 0,
-    finalTrainLoss: medianOf(runs.filter((r) => !r.diverged).map((r) => r.finalTrainLoss)),
-    testAccuracy: medianOf(runs.map((r) => r.testAccuracy)),
+    finalTrainLoss: medianOrNull(runs.filter((r) => !r.diverged).map((r) => r.finalTrainLoss)),
+    testAccuracy: medianOrNull(runs.map((r) => r.testAccuracy)),
     timeToTargetMs: half ? median(hits.map((h) => h?.ms ?? Infinity)) : null,
     epochsToTarget: half ? median(hits.map((h) => h?.epochs ?? Infinity)) : null,
     samplesPerSecond: o.summary.samplesPerSecond,
     lossNoise: o.summary.lossNoise,
     failedSeeds: o.summary.failedSeeds,
-    msPerUpdate: medianOf(runs.map((r) => (r.steps > 0 ? r.timeMs / r.steps : null))),
+    msPerUpdate: medianOrNull(runs.map(msPerUpdate)),
     curve: medianCurve(runs.filter((r) => !r.diverged)),
   };
 }

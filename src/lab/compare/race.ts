@@ -4,7 +4,8 @@ import type { Budget, RaceProblem } from './problems.ts';
 import { overallRanking } from './ranking.ts';
 import type { CompareResults } from './results.ts';
 import { runOne, type RunRecord } from './run.ts';
-import { failedRun, summariseProblem, type Tuning } from './summarise.ts';
+import { failedRun } from './scores.ts';
+import { summariseProblem, type Tuning } from './summarise.ts';
 import { bestPoint } from './tuning.ts';
 
 /** One training run to do: the problem (by index), the optimizer, the lr and the seed. */

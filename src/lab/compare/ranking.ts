@@ -8,6 +8,7 @@ import type {
   Standing,
 } from './results.ts';
 import { pairedInterval } from './bootstrap.ts';
+import { convergedRun, seedValue } from './scores.ts';
 import {
   averageRanks,
   friedmanTest,
@@ -24,20 +25,9 @@ type Ranked = Pick<OptimizerResult, 'name' | 'summary' | 'tuned'>;
 /** Scores are compared to this many significant digits: closer ones are the same result. */
 export const RANK_DIGITS = 4;
 
-/** A loss below this fraction of the run's initial loss has converged (rounding decides below). */
-export const CONVERGED = 1e-10;
-
-/**
- * The per-seed values the comparisons use: a failed or worse-than-untrained seed as no progress,
- * a converged loss at its seed's floor (CONVERGED × its initial loss), so that rounding below
- * the floor decides nothing.
- */
+/** Each tuned seed's value for the comparisons ({@link seedValue}). */
 export function seedValues(p: Pick<RaceProblem, 'objective'>, o: Pick<Ranked, 'tuned'>): number[] {
-  return o.tuned.map((r) => {
-    const worst = p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
-    const s = Number.isFinite(r.score) ? Math.min(r.score, worst) : worst;
-    return p.objective === 'loss' ? Math.max(s, CONVERGED * Math.abs(r.initialLoss)) : s;
-  });
+  return o.tuned.map((r) => seedValue(p, r));
 }
 
 /**
@@ -54,12 +44,7 @@ export function rankProblem(
   optimizers: readonly Ranked[],
 ): { standings: Standing[]; order: number[]; leaders: number[]; separation: string } {
   const keys = optimizers.map((o) => {
-    const converged =
-      p.objective === 'loss' &&
-      o.tuned.length > 0 &&
-      o.tuned.every(
-        (r) => Number.isFinite(r.score) && r.score <= CONVERGED * Math.abs(r.initialLoss),
-      );
+    const converged = o.tuned.length > 0 && o.tuned.every((r) => convergedRun(p, r));
     return [
       o.summary.failedSeeds,
       converged ? 0 : 1,

@@ -10,7 +10,8 @@ import type {
   Standing,
 } from './results.ts';
 import { firstStepAtOrBelow, type RunRecord } from './run.ts';
-import { expectedBestOfK, goodLrs, mean, median, sd } from './tuning.ts';
+import { cappedScore, failedRun, lossTarget } from './scores.ts';
+import { expectedBestOfK, goodLrs, mean, median, medianOrNull, sd } from './tuning.ts';
 
 // From the runs a race made to what it reports: the chosen lr, the target, the summaries, ranks.
 
@@ -26,26 +27,6 @@ export interface Tuning {
   fixed: number | null;
   /** Smaller learning rates tried on every seed because every candidate failed one. */
   fallbacks: number[];
-}
-
-/** What an untrained run scores: its initial loss, or for saddles a never-escaping run. */
-function noProgress(p: RaceProblem, r: RunRecord): number {
-  return p.objective === 'escape' ? r.steps + 1 : r.initialLoss;
-}
-
-/**
- * Whether a run failed: it diverged, or (saddles) never escaped, or ended with a higher loss than
- * it started from: training that leaves a model worse than untouched is no success.
- */
-export function failedRun(p: Pick<RaceProblem, 'objective'>, r: RunRecord): boolean {
-  if (!Number.isFinite(r.score)) return true;
-  return p.objective === 'loss' && r.score > r.initialLoss;
-}
-
-/** A seed's score as the mean counts it: failures and worse-than-untrained runs as no progress. */
-export function cappedScore(p: RaceProblem, r: RunRecord): number {
-  const worst = noProgress(p, r);
-  return Number.isFinite(r.score) ? Math.min(r.score, worst) : worst;
 }
 
 function candidate(p: RaceProblem, lr: number, runs: RunRecord[]): Candidate {
@@ -173,17 +154,9 @@ export function summariseProblem(
   };
 }
 
-/** The target loss: 90% of the best improvement any tuned run made over its initial loss. */
+/** The target loss (see {@link lossTarget}); saddles have none. */
 function problemTarget(p: RaceProblem, runs: RunRecord[]): number | null {
-  if (p.objective === 'escape') return null;
-  const finals = runs
-    .filter((r) => !r.diverged)
-    .map((r) => r.finalTrainLoss)
-    .filter((x): x is number => x !== null && Number.isFinite(x));
-  if (finals.length === 0) return null;
-  const bestFinal = Math.min(...finals);
-  const initial = median(runs.map((r) => r.initialLoss));
-  return bestFinal + 0.1 * (initial - bestFinal);
+  return p.objective === 'escape' ? null : lossTarget(runs);
 }
 
 function summarise(p: RaceProblem, runs: RunRecord[], target: number | null): OptimizerSummary {
@@ -224,12 +197,6 @@ function summarise(p: RaceProblem, runs: RunRecord[], target: number | null): Op
     samplesPerSecond: medianOrNull(runs.map((r) => r.samplesPerSecond)),
     lossNoise: medianOrNull(runs.map((r) => r.lossNoise)),
   };
-}
-
-/** The median of the values that were measured, or null when none was. */
-function medianOrNull(xs: readonly (number | null)[]): number | null {
-  const got = xs.filter((x): x is number => x !== null);
-  return got.length ? median(got) : null;
 }
 
 /** Training time when a run had taken `step` steps: from the epoch clock, else pro rata. */

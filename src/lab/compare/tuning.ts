@@ -67,3 +67,9 @@ export function sd(xs: readonly number[]): number {
   const m = mean(xs);
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 }
+
+/** The median of the values that were measured (finite), or null when none was. */
+export function medianOrNull(xs: readonly (number | null)[]): number | null {
+  const got = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return got.length ? median(got) : null;
+}

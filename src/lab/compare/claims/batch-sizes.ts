@@ -4,6 +4,8 @@ import { variantName } from '../batch-race.ts';
 import type { BatchSize } from '../../sampler.ts';
 import type { OptimizerResult } from '../results.ts';
 import type { RunRecord } from '../run.ts';
+import { epochReach, msPerUpdate } from '../scores.ts';
+import { median } from '../tuning.ts';
 import { fmt, judge, tally, type ClaimResult } from './judge.ts';
 
 // The four statements the material makes about batch, stochastic and mini-batch gradient descent,
@@ -43,21 +45,12 @@ const perSeed = (o: OptimizerResult, f: (r: RunRecord) => number) => o.tuned.map
  * that did reach it (slower than any hit), plus a millisecond so the log-scale interval is defined.
  */
 function seedTimes(c: Cell, target: number | null) {
-  const t = (o: OptimizerResult) => perSeed(o, (r) => timeTo(r, target));
+  const t = (o: OptimizerResult) => perSeed(o, (r) => epochReach(r, target)?.ms ?? Infinity);
   const all = [...c.runs.values()].flatMap(t).filter(Number.isFinite);
   const cap = 10 * Math.max(1, ...all);
   const capped = (o: OptimizerResult) => t(o).map((x) => (Number.isFinite(x) ? x : cap) + 1e-3);
-  const medianT = (o: OptimizerResult) =>
-    [...capped(o)].sort((x, y) => x - y)[o.tuned.length >> 1]!;
+  const medianT = (o: OptimizerResult) => median(capped(o));
   return { capped, medianT, cap };
-}
-
-/** Training time until the whole-training-set loss reached `target` (checked at epoch ends). */
-function timeTo(r: RunRecord, target: number | null): number {
-  if (target === null || r.diverged) return Infinity;
-  if (r.initialLoss <= target) return 0;
-  const e = r.epochs.trainLoss.findIndex((l) => l <= target);
-  return e < 0 ? Infinity : r.epochs.timeMs[e]!;
 }
 
 function base(id: string, claim: string, requires: string, figure: string) {
@@ -80,12 +73,12 @@ function claimBatchSlow(b: BatchRaceResult): ClaimResult {
       const others = [...c.runs.entries()].filter(([s]) => s !== 'full');
       if (!full || others.length === 0) continue;
       total++;
-      const ms = (o: OptimizerResult) => perSeed(o, (r) => r.timeMs / Math.max(1, r.steps));
+      const ms = (o: OptimizerResult) => perSeed(o, (r) => msPerUpdate(r) ?? 0);
       const slowest = others.every(([, o]) => above(ms(full), ms(o)));
       if (slowest) agree++;
-      const median = (o: OptimizerResult) => fmt(ms(o).sort((x, y) => x - y)[o.tuned.length >> 1]);
+      const show = (o: OptimizerResult) => fmt(median(ms(o)));
       rows.push(
-        `${c.problem}, ${c.optimizer}: ${median(full)} ms per update at full batch (one update per epoch, after every training sample) vs ${others.map(([s, o]) => `${median(o)} at ${s}`).join(', ')}${slowest ? '' : ' (not slowest on every seed)'}`,
+        `${c.problem}, ${c.optimizer}: ${show(full)} ms per update at full batch (one update per epoch, after every training sample) vs ${others.map(([s, o]) => `${show(o)} at ${s}`).join(', ')}${slowest ? '' : ' (not slowest on every seed)'}`,
       );
     }
     return {
