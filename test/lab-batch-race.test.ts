@@ -46,6 +46,7 @@ describe('batchRace', () => {
     for (const e of r.entries) {
       const b = e.batchSize === 'full' ? n : e.batchSize;
       assert.equal(e.updatesPerEpoch, Math.ceil(n / b));
+      assert.equal(e.trainSize, n);
       const v = r.race.problems.find((p) => p.name === variantName(e.problem, e.batchSize))!;
       const o = v.optimizers.find((x) => x.name === e.optimizer)!;
       assert.equal(e.lr, o.bestLr, 'the lr tuned for this batch size');

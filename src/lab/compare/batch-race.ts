@@ -29,7 +29,9 @@ export interface BatchRaceEntry {
   batchSize: BatchSize;
   /** The learning rate tuned for this batch size (null when every lr failed). */
   lr: number | null;
-  /** Updates per epoch: ceil(training samples / batch size). */
+  /** Training samples, n. */
+  trainSize: number;
+  /** Updates per epoch: ceil(n / batch size). */
   updatesPerEpoch: number;
   finalTrainLoss: number | null;
   testAccuracy: number | null;
@@ -95,6 +97,7 @@ function entry(p: string, b: BatchSize, o: OptimizerResult, target: number | nul
     optimizer: o.name,
     batchSize: b,
     lr: o.bestLr,
+    trainSize: runs[0]?.trainSize ?? 0,
     updatesPerEpoch: runs[0]?.stepsPerEpoch ?? 0,
     finalTrainLoss: medianOrNull(runs.filter((r) => !r.diverged).map((r) => r.finalTrainLoss)),
     testAccuracy: medianOrNull(runs.map((r) => r.testAccuracy)),

@@ -40,6 +40,8 @@ export interface RunRecord {
   steps: number;
   /** Steps per epoch (1 on a test function). */
   stepsPerEpoch: number;
+  /** Training samples (1 on a test function). */
+  trainSize: number;
   /** The whole-training-set loss before the first step. */
   initialLoss: number;
   /** Per-step loss, bucketed: `step[i]` is the bucket's last step, `loss[i]` its lowest loss. */
@@ -222,6 +224,7 @@ export async function runOne(
             (blewUp ? `final loss ${finalTrainLoss} is over ${BLOW_UP}x the start` : null)),
       steps: result.final.steps,
       stepsPerEpoch: perEpoch,
+      trainSize: model.trainSize,
       initialLoss,
       curve: bucket(losses, CURVE_POINTS),
       // A test function's epoch is one step: its per-epoch curves would repeat `curve` (and

@@ -180,12 +180,7 @@ function claimBestBatch(b: BatchRaceResult): ClaimResult {
       const entries = b.entries.filter(
         (e) => e.problem === c.problem && e.optimizer === c.optimizer,
       );
-      // b × ceil(n / b) is n at batch 1 and just above it otherwise: the smallest is the closest.
-      const trainSize = Math.min(
-        ...entries.map((e) =>
-          e.batchSize === 'full' ? Infinity : e.batchSize * e.updatesPerEpoch,
-        ),
-      );
+      const trainSize = entries[0]?.trainSize ?? Infinity;
       if (!sizes.some((s) => inside(s, trainSize)) || sizes.every((s) => inside(s, trainSize)))
         continue;
       total++;

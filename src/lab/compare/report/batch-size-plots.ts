@@ -18,34 +18,9 @@ import {
 // against a log2 batch-size axis, one line per optimizer, the full batch placed at the
 // training-set size.
 
-/**
- * The training-set size of a problem, where the full batch sits on a batch-size axis. Exact from
- * batch 1 (one update per sample); otherwise the full batch's samples per update (throughput ×
- * time per update, a timing estimate) kept within what ceil(n / b) updates per epoch allows for
- * every other batch size. Null when nothing tells.
- */
-export function trainingSetSize(
-  entries: readonly BatchRaceEntry[],
-): { n: number; exact: boolean } | null {
-  let lo = 1;
-  let hi = Infinity;
-  for (const e of entries) {
-    if (e.batchSize === 'full' || e.updatesPerEpoch <= 0) continue;
-    if (e.batchSize === 1) return { n: e.updatesPerEpoch, exact: true };
-    lo = Math.max(lo, (e.updatesPerEpoch - 1) * e.batchSize + 1);
-    hi = Math.min(hi, e.updatesPerEpoch * e.batchSize);
-  }
-  const full = entries.find((e) => e.batchSize === 'full');
-  const guess =
-    full && full.samplesPerSecond !== null && full.msPerUpdate !== null
-      ? (full.samplesPerSecond * full.msPerUpdate) / 1000
-      : NaN;
-  if (Number.isFinite(guess) && guess > 0) {
-    const n = Math.round(Math.min(hi, Math.max(lo, guess)));
-    return { n, exact: n === lo && n === hi };
-  }
-  if (Number.isFinite(hi)) return { n: Math.round((lo + hi) / 2), exact: lo === hi };
-  return null;
+/** The training-set size the race recorded (null for an empty record). */
+export function trainingSetSize(entries: readonly BatchRaceEntry[]): number | null {
+  return entries.find((e) => e.trainSize > 0)?.trainSize ?? null;
 }
 
 /** A log2 batch-size axis: ticks at the raced sizes, the full batch at n and labelled "full". */
@@ -53,7 +28,7 @@ function batchAxis(entries: readonly BatchRaceEntry[], sizes: readonly BatchSize
   const size = trainingSetSize(entries);
   const numeric = sizes.filter((b): b is number => b !== 'full');
   // Without a size, the full batch sits one doubling past the largest batch raced.
-  const fullAt = size?.n ?? 2 * Math.max(1, ...numeric);
+  const fullAt = size ?? 2 * Math.max(1, ...numeric);
   const at = (b: BatchSize) => (b === 'full' ? fullAt : b);
   const ticks = [...new Set(sizes.map(at))].sort((a, b) => a - b);
   const base = logScale(ticks, 'batch size (log2; full = the whole training set)', 2);
@@ -69,7 +44,7 @@ function batchAxis(entries: readonly BatchRaceEntry[], sizes: readonly BatchSize
     ? 'log2 axis'
     : size === null
       ? 'log2 axis; full batch drawn one doubling past the largest batch'
-      : `log2 axis; full batch drawn at the training-set size, ${size.exact ? '' : 'about '}${size.n}`;
+      : `log2 axis; full batch drawn at the training-set size, ${size}`;
   return { scale, at, where };
 }
 
