@@ -1,6 +1,7 @@
 import type { BatchSize } from '../sampler.ts';
 import { fastestBatch, measureThroughput, type BatchSpeed } from './throughput.ts';
 import { intervalText, type PairedInterval } from './bootstrap.ts';
+import { formatNumber } from './format.ts';
 import { findContender } from './contenders.ts';
 import { inspectProblem, type ProblemProfile } from './inspect.ts';
 import type { RaceProblem } from './problems.ts';
@@ -175,17 +176,12 @@ export type TrialProblem = Pick<
   optimizers: readonly TrialOptimizer[];
 };
 
-/** `digits` significant digits, without trailing zeros; non-finite values by name. */
-function num(x: number, digits = 3): string {
-  return Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x);
-}
-
 /** Mean ± sd of the score (the sd only over several seeds), and the test accuracy if any. */
 function scoreText(o: TrialScore, seeds: number): string {
-  const sd = seeds > 1 && Number.isFinite(o.sdScore) ? ` ± ${num(o.sdScore, 2)}` : '';
+  const sd = seeds > 1 && Number.isFinite(o.sdScore) ? ` ± ${formatNumber(o.sdScore, 2)}` : '';
   const acc =
     o.meanTestAccuracy !== null ? ` (test accuracy ${o.meanTestAccuracy.toFixed(3)})` : '';
-  return `${num(o.meanScore)}${sd}${acc}`;
+  return `${formatNumber(o.meanScore)}${sd}${acc}`;
 }
 
 /** A learning rate as people write one: 0.032, 5.6e-6. */

@@ -1,4 +1,5 @@
 import { Rng } from '../rng.ts';
+import { formatNumber } from './format.ts';
 
 /**
  * The paired bootstrap (Efron and Tibshirani 1993) of the mean of per-seed differences: resample
@@ -111,13 +112,6 @@ export function pairedInterval(a: readonly number[], b: readonly number[]): Pair
   return { low, high, log, separated: low > 0 || high < 0 };
 }
 
-/** `digits` significant digits, in the 1e-3 notation below 1e-3 and from 1e4 up. */
-function short(x: number, digits: number): string {
-  const v = Number(x.toPrecision(digits));
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential().replace('e+', 'e') : String(v);
-}
-
 /**
  * An interval's ends as ratios (log scale) or differences, with two significant digits, or as
  * many more (up to 5) as it takes for two different ends not to print alike ("×1–1").
@@ -125,8 +119,8 @@ function short(x: number, digits: number): string {
 export function intervalEnds(iv: PairedInterval): [string, string] {
   const [lo, hi] = iv.log ? [Math.exp(iv.low), Math.exp(iv.high)] : [iv.low, iv.high];
   let digits = 2;
-  while (digits < 5 && lo !== hi && short(lo, digits) === short(hi, digits)) digits++;
-  return [short(lo, digits), short(hi, digits)];
+  while (digits < 5 && lo !== hi && formatNumber(lo, digits) === formatNumber(hi, digits)) digits++;
+  return [formatNumber(lo, digits), formatNumber(hi, digits)];
 }
 
 /** An interval in words: "ratio 1.2 to 3.4" (log scale) or "difference -0.1 to 0.3". */

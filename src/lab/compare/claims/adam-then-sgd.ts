@@ -1,6 +1,6 @@
+import { formatNumber } from '../format.ts';
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
-  fmt,
   opt,
   comparePaired,
   capped,
@@ -38,8 +38,8 @@ export function claimSwitch(r: CompareResults): ClaimResult {
         c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'switch better' : 'Adam better';
       rows.push(
         acc
-          ? `${p.name}: test accuracy ${fmt(sw.summary.meanTestAccuracy)} switched vs ${fmt(adam.summary.meanTestAccuracy)} Adam (${word})`
-          : `${p.name}: final loss ${fmt(sw.summary.meanScore)} switched vs ${fmt(adam.summary.meanScore)} Adam (${word})`,
+          ? `${p.name}: test accuracy ${formatNumber(sw.summary.meanTestAccuracy)} switched vs ${formatNumber(adam.summary.meanTestAccuracy)} Adam (${word})`
+          : `${p.name}: final loss ${formatNumber(sw.summary.meanScore)} switched vs ${formatNumber(adam.summary.meanScore)} Adam (${word})`,
       );
     }
     return {

@@ -1,6 +1,6 @@
+import { formatNumber } from '../format.ts';
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
-  fmt,
   bothGroups,
   comparePaired,
   perSeed,
@@ -54,7 +54,7 @@ export function claimAdaptiveFaster(r: CompareResults): ClaimResult {
                 : 'tie',
       );
       rows.push(
-        `${p.name}: median steps to target ${fmt(median(a.map((o) => o.summary.stepsToTarget ?? Infinity)))} adaptive vs ${fmt(median(s.map((o) => o.summary.stepsToTarget ?? Infinity)))} SGD family (${fast.outcome === 'tie' ? 'a tie' : fast.outcome === 'better' ? 'adaptive faster' : 'SGD family faster'}${vsText(fast)}); good-lr band ${aBand} vs ${sBand} decades; diverged seeds per optimizer ${fmt(aDiv, 2)} vs ${fmt(sDiv, 2)}`,
+        `${p.name}: median steps to target ${formatNumber(median(a.map((o) => o.summary.stepsToTarget ?? Infinity)))} adaptive vs ${formatNumber(median(s.map((o) => o.summary.stepsToTarget ?? Infinity)))} SGD family (${fast.outcome === 'tie' ? 'a tie' : fast.outcome === 'better' ? 'adaptive faster' : 'SGD family faster'}${vsText(fast)}); good-lr band ${aBand} vs ${sBand} decades; diverged seeds per optimizer ${formatNumber(aDiv, 2)} vs ${formatNumber(sDiv, 2)}`,
       );
     }
     return {

@@ -1,8 +1,8 @@
+import { formatNumber } from '../format.ts';
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
   SGD_FAMILY,
   ADAPTIVE,
-  fmt,
   group,
   comparePaired,
   perSeed,
@@ -46,7 +46,7 @@ export function claimSparse(r: CompareResults): ClaimResult {
       ),
     ].map((c) => c.outcome);
     const m = (g: OptimizerResult[], f: (o: OptimizerResult, i: number) => number) =>
-      fmt(median(perSeed(g, f)));
+      formatNumber(median(perSeed(g, f)));
     return {
       missing: null,
       // "The better choice" is about held-out data: ahead on training loss alone is only mixed.
@@ -56,7 +56,7 @@ export function claimSparse(r: CompareResults): ClaimResult {
           : checks[1] === 'worse' || count(checks, 'better') === 0
             ? 'not supported'
             : 'mixed',
-      evidence: `On sparse logistic regression (Zipf-distributed features, the rare ones informative), at tuned learning rates, paired over seeds: median final training loss ${m(a, loss)} adaptive vs ${m(s, loss)} SGD family (${checks[0]}); median test error ${m(a, err)} vs ${m(s, err)} (${checks[1]}); best of each group, ${bestA.label} ${fmt(bestA.summary.meanScore)} vs ${bestS.label} ${fmt(bestS.summary.meanScore)} (${checks[2]}). Adaptive clearly ahead on ${count(checks, 'better')} of these 3 (a tie is not a win); supported needs the test error among them.`,
+      evidence: `On sparse logistic regression (Zipf-distributed features, the rare ones informative), at tuned learning rates, paired over seeds: median final training loss ${m(a, loss)} adaptive vs ${m(s, loss)} SGD family (${checks[0]}); median test error ${m(a, err)} vs ${m(s, err)} (${checks[1]}); best of each group, ${bestA.label} ${formatNumber(bestA.summary.meanScore)} vs ${bestS.label} ${formatNumber(bestS.summary.meanScore)} (${checks[2]}). Adaptive clearly ahead on ${count(checks, 'better')} of these 3 (a tie is not a win); supported needs the test error among them.`,
     };
   });
 }

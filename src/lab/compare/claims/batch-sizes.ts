@@ -1,3 +1,4 @@
+import { formatNumber } from '../format.ts';
 import type { BatchRaceResult } from '../batch-race.ts';
 import { pairedInterval } from '../bootstrap.ts';
 import { variantName } from '../batch-race.ts';
@@ -6,7 +7,7 @@ import type { OptimizerResult } from '../results.ts';
 import type { RunRecord } from '../run.ts';
 import { epochReach, msPerUpdate } from '../scores.ts';
 import { median } from '../tuning.ts';
-import { fmt, judge, tally, type ClaimResult } from './judge.ts';
+import { judge, tally, type ClaimResult } from './judge.ts';
 
 // The four statements the material makes about batch, stochastic and mini-batch gradient descent,
 // checked per problem and optimizer on a batch-size race, with the lab's standards: per-seed
@@ -76,7 +77,7 @@ function claimBatchSlow(b: BatchRaceResult): ClaimResult {
       const ms = (o: OptimizerResult) => perSeed(o, (r) => msPerUpdate(r) ?? 0);
       const slowest = others.every(([, o]) => above(ms(full), ms(o)));
       if (slowest) agree++;
-      const show = (o: OptimizerResult) => fmt(median(ms(o)));
+      const show = (o: OptimizerResult) => formatNumber(median(ms(o)));
       rows.push(
         `${c.problem}, ${c.optimizer}: ${show(full)} ms per update at full batch (one update per epoch, after every training sample) vs ${others.map(([s, o]) => `${show(o)} at ${s}`).join(', ')}${slowest ? '' : ' (not slowest on every seed)'}`,
       );
@@ -111,7 +112,7 @@ function claimSgdFluctuates(b: BatchRaceResult): ClaimResult {
       const most = others.every(([, o]) => above(noise(one), noise(o)));
       if (most) agree++;
       rows.push(
-        `${c.problem}, ${c.optimizer}: loss noise ${fmt(one.summary.lossNoise)} at batch 1 vs ${others.map(([s, o]) => `${fmt(o.summary.lossNoise)} at ${s}`).join(', ')}${most ? '' : ' (not the largest on every seed)'}`,
+        `${c.problem}, ${c.optimizer}: loss noise ${formatNumber(one.summary.lossNoise)} at batch 1 vs ${others.map(([s, o]) => `${formatNumber(o.summary.lossNoise)} at ${s}`).join(', ')}${most ? '' : ' (not the largest on every seed)'}`,
       );
     }
     return {
@@ -146,7 +147,7 @@ function claimMiniFastest(b: BatchRaceResult): ClaimResult {
       if (wins) agree++;
       const show = (o: OptimizerResult) => {
         const m = medianT(o);
-        return m >= cap ? 'not reached' : `${fmt(m / 1000, 2)} s`;
+        return m >= cap ? 'not reached' : `${formatNumber(m / 1000, 2)} s`;
       };
       rows.push(
         `${c.problem}, ${c.optimizer}: batch ${bestSize} ${show(best)} vs batch 1 ${show(one)} and full ${show(full)}${wins ? '' : ' (not faster than both on every seed)'}`,
@@ -201,7 +202,7 @@ function claimBestBatch(b: BatchRaceResult): ClaimResult {
         (y.samplesPerSecond ?? 0) > (x.samplesPerSecond ?? 0) ? y : x,
       );
       rows.push(
-        `${c.problem}, ${c.optimizer}: fastest to the target at batch ${bestSize} (${reachedBest ? `${fmt(medianT(bestRun) / 1000, 2)} s` : 'none reached it'})${ok || !reachedBest || !inside(bestSize, trainSize) ? '' : ', but not ahead of every batch outside 8..256 on every seed'}; highest throughput at batch ${peak.batchSize} (${fmt(peak.samplesPerSecond, 3)} samples/s)`,
+        `${c.problem}, ${c.optimizer}: fastest to the target at batch ${bestSize} (${reachedBest ? `${formatNumber(medianT(bestRun) / 1000, 2)} s` : 'none reached it'})${ok || !reachedBest || !inside(bestSize, trainSize) ? '' : ', but not ahead of every batch outside 8..256 on every seed'}; highest throughput at batch ${peak.batchSize} (${formatNumber(peak.samplesPerSecond, 3)} samples/s)`,
       );
     }
     return {

@@ -26,11 +26,6 @@ export const ADAPTIVE = ['adagrad', 'adadelta', 'rmsprop', 'adam'];
 /** Dense logistic-regression problems (Kingma and Ba's MNIST setting, and the digits). */
 export const DENSE_LOGREG = ['fashion-logreg', 'digits-logreg'];
 
-export const fmt = (x: number | null | undefined, digits = 3) =>
-  x === null || x === undefined || !Number.isFinite(x)
-    ? '—'
-    : Number(x.toPrecision(digits)).toString();
-
 export function opt(p: ProblemResult, name: string): OptimizerResult | undefined {
   return p.optimizers.find((o) => o.name === name);
 }

@@ -1,5 +1,6 @@
+import { formatNumber } from '../format.ts';
 import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
-import { DENSE_LOGREG, fmt, opt, judge, type ClaimResult } from './judge.ts';
+import { DENSE_LOGREG, opt, judge, type ClaimResult } from './judge.ts';
 
 /**
  * Kingma and Ba 2015, Sec. 6.1, in direction: on dense features (their MNIST logistic regression)
@@ -37,11 +38,11 @@ export function claimKingmaBa(r: CompareResults): ClaimResult {
       if (!p || !t) continue;
       checks.push(
         {
-          text: `${name}: Adam ${fmt(loss(t.a))} ≈ Nesterov ${fmt(loss(t.n))}`,
+          text: `${name}: Adam ${formatNumber(loss(t.a))} ≈ Nesterov ${formatNumber(loss(t.n))}`,
           holds: close(t.a, t.n),
         },
         {
-          text: `${name}: Adam faster than Adagrad (epochs to target ${fmt(t.a.summary.epochsToTarget)} vs ${fmt(t.g.summary.epochsToTarget)}, loss ${fmt(loss(t.a))} vs ${fmt(loss(t.g))})`,
+          text: `${name}: Adam faster than Adagrad (epochs to target ${formatNumber(t.a.summary.epochsToTarget)} vs ${formatNumber(t.g.summary.epochsToTarget)}, loss ${formatNumber(loss(t.a))} vs ${formatNumber(loss(t.g))})`,
           holds: faster(t.a, t.g),
         },
       );
@@ -51,11 +52,11 @@ export function claimKingmaBa(r: CompareResults): ClaimResult {
     if (st) {
       checks.push(
         {
-          text: `sparse-logreg: Adagrad ${fmt(loss(st.g))} ≈ Adam ${fmt(loss(st.a))}`,
+          text: `sparse-logreg: Adagrad ${formatNumber(loss(st.g))} ≈ Adam ${formatNumber(loss(st.a))}`,
           holds: close(st.g, st.a),
         },
         {
-          text: `sparse-logreg: both ahead of Nesterov ${fmt(loss(st.n))}`,
+          text: `sparse-logreg: both ahead of Nesterov ${formatNumber(loss(st.n))}`,
           holds: ahead(st.a, st.n) && ahead(st.g, st.n),
         },
       );

@@ -1,6 +1,6 @@
+import { formatNumber } from '../format.ts';
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
-  fmt,
   opt,
   tally,
   both,
@@ -39,7 +39,7 @@ export function claimRadam(r: CompareResults): ClaimResult {
       const d = k1(radam) - k1(adam);
       luckier.push(d < -tol ? 'better' : d > tol ? 'worse' : 'tie');
       rows.push(
-        `${p.name}: good-lr band ${radam.goodDecades} vs ${adam.goodDecades} decades, one-trial expected score ${fmt(k1(radam))} vs ${fmt(k1(adam))}`,
+        `${p.name}: good-lr band ${radam.goodDecades} vs ${adam.goodDecades} decades, one-trial expected score ${formatNumber(k1(radam))} vs ${formatNumber(k1(adam))}`,
       );
     }
     return {

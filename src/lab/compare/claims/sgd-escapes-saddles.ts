@@ -1,6 +1,6 @@
+import { formatNumber } from '../format.ts';
 import type { CompareResults, OptimizerResult } from '../results.ts';
 import {
-  fmt,
   bothGroups,
   comparePaired,
   perSeed,
@@ -40,7 +40,7 @@ export function claimSgdEscapes(r: CompareResults): ClaimResult {
         const esc = (o: OptimizerResult, i: number) => o[runs][i]!.escapeStep ?? p.epochs + 1;
         const c = comparePaired(perSeed(s, esc), perSeed(a, esc), 1);
         results.push(c.outcome);
-        const show = (g: OptimizerResult[]) => fmt(median(perSeed(g, esc)));
+        const show = (g: OptimizerResult[]) => formatNumber(median(perSeed(g, esc)));
         rows.push(
           `${p.name} (${runs === 'tuned' ? 'tuned lr' : 'default lr'}): median escape step ${show(s)} SGD family vs ${show(a)} adaptive (${c.outcome === 'tie' ? 'a tie' : c.outcome === 'better' ? 'SGD family first' : 'adaptive first'}${vsText(c)}; ${p.epochs + 1} = never)`,
         );
