@@ -1,5 +1,11 @@
 import { Command } from 'commander';
-import { advise, TRIAL_ALTERNATIVES, TRIAL_SEEDS, type Advice } from '../lab/compare/advise.ts';
+import {
+  advise,
+  lrText,
+  TRIAL_ALTERNATIVES,
+  TRIAL_SEEDS,
+  type Advice,
+} from '../lab/compare/advise.ts';
 import { builtinRaceProblem } from '../lab/compare/builtin.ts';
 import { workerExecutor } from '../lab/compare/pool.ts';
 import type { RaceProblem } from '../lab/compare/problems.ts';
@@ -7,7 +13,9 @@ import { softmaxModel } from '../lab/models/softmax.ts';
 import { loadCsvSplit } from '../lab/node/csv.ts';
 import { PROBLEM_NAMES } from '../lab/problems.ts';
 import type { BatchSize } from '../lab/sampler.ts';
+import { formatNumber } from '../lab/compare/format.ts';
 import { nameList, positiveInt } from './args.ts';
+import { SUMMARY_WIDTH, wrapText } from './text.ts';
 
 interface AdviseFlags {
   problem?: string[];
@@ -30,27 +38,8 @@ function csvProblem(path: string, batchSize: BatchSize = 32): RaceProblem {
   };
 }
 
-const WIDTH = 100;
-
-/** Breaks a paragraph into lines of at most `width` columns at spaces. */
-function wrap(text: string, width = WIDTH, indent = ''): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = indent + word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
-const fmt = (x: number, digits = 3) =>
-  Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x);
-
-const lrText = (lr: number | null) =>
-  lr === null ? '-' : lr >= 1e-3 ? String(lr) : lr.toExponential(1).replace('.0e', 'e');
+/** Breaks a paragraph into lines of at most `cols` columns, later lines after `indent`. */
+const wrap = (text: string, cols = SUMMARY_WIDTH, indent = '') => wrapText(text, cols, '', indent);
 
 /** The trial as a table: one row per raced optimizer, best first. */
 function trialTable(a: Advice): string[] {
@@ -59,12 +48,12 @@ function trialTable(a: Advice): string[] {
   const head = ['rank', 'optimizer', 'lr', `${t.score} (mean ± sd)`, 'failed'];
   if (accuracy) head.push('test acc');
   const rows = t.optimizers.map((o) => {
-    const sd = t.seeds > 1 && Number.isFinite(o.sdScore) ? ` ± ${fmt(o.sdScore, 2)}` : '';
+    const sd = t.seeds > 1 && Number.isFinite(o.sdScore) ? ` ± ${formatNumber(o.sdScore, 2)}` : '';
     const row = [
-      fmt(o.rank),
+      formatNumber(o.rank),
       o.label,
       `${lrText(o.bestLr)}${o.lrAtEdge ? '*' : ''}`,
-      `${fmt(o.meanScore)}${sd}`,
+      `${formatNumber(o.meanScore)}${sd}`,
       `${o.failedSeeds}/${t.seeds}`,
     ];
     if (accuracy) row.push(o.meanTestAccuracy === null ? '-' : o.meanTestAccuracy.toFixed(3));
@@ -105,12 +94,12 @@ function adviceText(a: Advice): string {
     '',
     ...wrap(
       `recommended: ${r.optimizer} at lr ${lrText(r.lr)}, batch size ${r.batchSize} (${source})`,
-      WIDTH,
+      SUMMARY_WIDTH,
       '             ',
     ),
     ...wrap(
       `runner-up:   ${a.runnerUp.optimizer} at lr ${lrText(a.runnerUp.lr)} (${within} the seeds' noise of the recommendation)`,
-      WIDTH,
+      SUMMARY_WIDTH,
       '             ',
     ),
     '',

@@ -3,41 +3,13 @@ import { formatNumber } from '../lab/compare/report/axes.ts';
 import type { BatchRaceResult } from '../lab/compare/batch-race.ts';
 import type { CompareResults } from '../lab/compare/results.ts';
 import { overallTentative, TENTATIVE } from '../lab/compare/report/tables.ts';
+import { SUMMARY_WIDTH, width, wrapText } from './text.ts';
+
+export { SUMMARY_WIDTH };
 
 // What `descent compare` prints when the race is done: the ranking table and the verdicts.
 
-/** Terminal width the summary keeps to. */
-export const SUMMARY_WIDTH = 100;
-
-const width = (s: string) => [...s].length;
 const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - width(s)));
-
-/** Greedy word wrap to `cols` columns: the first line after `first`, the rest after `rest`. */
-export function wrapText(text: string, cols: number, first = '', rest = first): string[] {
-  const lines: string[] = [];
-  let line = first;
-  let empty = true;
-  for (const word of text.split(/\s+/).filter((w) => w)) {
-    const sep = empty ? '' : ' ';
-    if (!empty && width(line) + 1 + width(word) > cols) {
-      lines.push(line);
-      line = rest;
-      empty = true;
-    }
-    let w = word;
-    // A word longer than a line is cut.
-    while (empty && width(line) + width(w) > cols && cols - width(line) > 0) {
-      const room = cols - width(line);
-      lines.push(line + [...w].slice(0, room).join(''));
-      w = [...w].slice(room).join('');
-      line = rest;
-    }
-    line += (empty ? '' : sep) + w;
-    empty = false;
-  }
-  if (!empty || lines.length === 0) lines.push(line);
-  return lines;
-}
 
 /** Short unique column headers (at most 6 characters) for problem names. */
 export function abbreviate(names: readonly string[], max = 6): string[] {

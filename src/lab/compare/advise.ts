@@ -185,7 +185,7 @@ function scoreText(o: TrialScore, seeds: number): string {
 }
 
 /** A learning rate as people write one: 0.032, 5.6e-6. */
-const lrText = (lr: number | null) =>
+export const lrText = (lr: number | null) =>
   lr === null ? '-' : lr >= 1e-3 ? String(lr) : lr.toExponential(1).replace('.0e', 'e');
 
 /** The interval against the best, as the verdict says it. */
