@@ -54,6 +54,21 @@ function seedTimes(c: Cell, target: number | null) {
   return { capped, medianT, cap };
 }
 
+/** A check on every problem × optimizer: those it applies to, those it holds for, its rows. */
+function overPairs(
+  b: BatchRaceResult,
+  check: (c: Cell) => { holds: boolean; row: string } | null,
+): { agree: number; total: number; rows: string[] } {
+  const results = cells(b)
+    .map(check)
+    .filter((x): x is { holds: boolean; row: string } => x !== null);
+  return {
+    agree: results.filter((x) => x.holds).length,
+    total: results.length,
+    rows: results.map((x) => x.row),
+  };
+}
+
 function base(id: string, claim: string, requires: string, figure: string) {
   return { id, claim, requires, figure };
 }
@@ -66,22 +81,18 @@ function claimBatchSlow(b: BatchRaceResult): ClaimResult {
     'fig-batch-updates',
   );
   return judge(b.race, meta, () => {
-    const rows: string[] = [];
-    let agree = 0;
-    let total = 0;
-    for (const c of cells(b)) {
+    const { agree, total, rows } = overPairs(b, (c) => {
       const full = c.runs.get('full');
       const others = [...c.runs.entries()].filter(([s]) => s !== 'full');
-      if (!full || others.length === 0) continue;
-      total++;
+      if (!full || others.length === 0) return null;
       const ms = (o: OptimizerResult) => perSeed(o, (r) => msPerUpdate(r) ?? 0);
       const slowest = others.every(([, o]) => above(ms(full), ms(o)));
-      if (slowest) agree++;
       const show = (o: OptimizerResult) => formatNumber(median(ms(o)));
-      rows.push(
-        `${c.problem}, ${c.optimizer}: ${show(full)} ms per update at full batch (one update per epoch, after every training sample) vs ${others.map(([s, o]) => `${show(o)} at ${s}`).join(', ')}${slowest ? '' : ' (not slowest on every seed)'}`,
-      );
-    }
+      return {
+        holds: slowest,
+        row: `${c.problem}, ${c.optimizer}: ${show(full)} ms per update at full batch (one update per epoch, after every training sample) vs ${others.map(([s, o]) => `${show(o)} at ${s}`).join(', ')}${slowest ? '' : ' (not slowest on every seed)'}`,
+      };
+    });
     return {
       missing: total === 0 ? 'the race had no full batch together with a smaller one' : null,
       verdict: tally(agree, total),
@@ -98,23 +109,19 @@ function claimSgdFluctuates(b: BatchRaceResult): ClaimResult {
     'fig-batch-noise',
   );
   return judge(b.race, meta, () => {
-    const rows: string[] = [];
-    let agree = 0;
-    let total = 0;
-    for (const c of cells(b)) {
+    const { agree, total, rows } = overPairs(b, (c) => {
       const one = c.runs.get(1);
       const noise = (o: OptimizerResult) => perSeed(o, (r) => r.lossNoise ?? NaN);
       const others = [...c.runs.entries()].filter(
         ([s, o]) => s !== 1 && noise(o).every(Number.isFinite),
       );
-      if (!one || others.length === 0 || !noise(one).every(Number.isFinite)) continue;
-      total++;
+      if (!one || others.length === 0 || !noise(one).every(Number.isFinite)) return null;
       const most = others.every(([, o]) => above(noise(one), noise(o)));
-      if (most) agree++;
-      rows.push(
-        `${c.problem}, ${c.optimizer}: loss noise ${formatNumber(one.summary.lossNoise)} at batch 1 vs ${others.map(([s, o]) => `${formatNumber(o.summary.lossNoise)} at ${s}`).join(', ')}${most ? '' : ' (not the largest on every seed)'}`,
-      );
-    }
+      return {
+        holds: most,
+        row: `${c.problem}, ${c.optimizer}: loss noise ${formatNumber(one.summary.lossNoise)} at batch 1 vs ${others.map(([s, o]) => `${formatNumber(o.summary.lossNoise)} at ${s}`).join(', ')}${most ? '' : ' (not the largest on every seed)'}`,
+      };
+    });
     return {
       missing:
         total === 0 ? 'the race had no batch 1 with a larger batch whose noise was measured' : null,
@@ -132,27 +139,23 @@ function claimMiniFastest(b: BatchRaceResult): ClaimResult {
     'fig-batch-time',
   );
   return judge(b.race, meta, () => {
-    const rows: string[] = [];
-    let agree = 0;
-    let total = 0;
-    for (const c of cells(b)) {
+    const { agree, total, rows } = overPairs(b, (c) => {
       const one = c.runs.get(1);
       const full = c.runs.get('full');
       const minis = [...c.runs.entries()].filter(([s]) => isMini(s));
-      if (!one || !full || minis.length === 0) continue;
-      total++;
+      if (!one || !full || minis.length === 0) return null;
       const { capped, medianT, cap } = seedTimes(c, b.targets[c.problem] ?? null);
       const [bestSize, best] = minis.reduce((x, y) => (medianT(y[1]) < medianT(x[1]) ? y : x));
       const wins = above(capped(one), capped(best)) && above(capped(full), capped(best));
-      if (wins) agree++;
       const show = (o: OptimizerResult) => {
         const m = medianT(o);
         return m >= cap ? 'not reached' : `${formatNumber(m / 1000, 2)} s`;
       };
-      rows.push(
-        `${c.problem}, ${c.optimizer}: batch ${bestSize} ${show(best)} vs batch 1 ${show(one)} and full ${show(full)}${wins ? '' : ' (not faster than both on every seed)'}`,
-      );
-    }
+      return {
+        holds: wins,
+        row: `${c.problem}, ${c.optimizer}: batch ${bestSize} ${show(best)} vs batch 1 ${show(one)} and full ${show(full)}${wins ? '' : ' (not faster than both on every seed)'}`,
+      };
+    });
     return {
       missing: total === 0 ? 'the race lacked batch 1, full batch or a mini-batch' : null,
       verdict: tally(agree, total),
@@ -169,22 +172,18 @@ function claimBestBatch(b: BatchRaceResult): ClaimResult {
     'fig-batch-throughput',
   );
   return judge(b.race, meta, () => {
-    const rows: string[] = [];
-    let agree = 0;
-    let total = 0;
     const inside = (s: BatchSize, n: number) => {
       const v = s === 'full' ? n : s;
       return v >= 8 && v <= 256;
     };
-    for (const c of cells(b)) {
+    const { agree, total, rows } = overPairs(b, (c) => {
       const sizes = [...c.runs.keys()];
       const entries = b.entries.filter(
         (e) => e.problem === c.problem && e.optimizer === c.optimizer,
       );
       const trainSize = entries[0]?.trainSize ?? Infinity;
       if (!sizes.some((s) => inside(s, trainSize)) || sizes.every((s) => inside(s, trainSize)))
-        continue;
-      total++;
+        return null;
       // The best by median time; it counts only if it beats every batch size outside 8..256 on
       // every seed (by the interval), so a tie with batch 1 or the full batch is no support.
       const { capped, medianT, cap } = seedTimes(c, b.targets[c.problem] ?? null);
@@ -197,14 +196,14 @@ function claimBestBatch(b: BatchRaceResult): ClaimResult {
         reachedBest &&
         inside(bestSize, trainSize) &&
         outside.every(([, o]) => above(capped(o), capped(bestRun)));
-      if (ok) agree++;
       const peak = entries.reduce((x, y) =>
         (y.samplesPerSecond ?? 0) > (x.samplesPerSecond ?? 0) ? y : x,
       );
-      rows.push(
-        `${c.problem}, ${c.optimizer}: fastest to the target at batch ${bestSize} (${reachedBest ? `${formatNumber(medianT(bestRun) / 1000, 2)} s` : 'none reached it'})${ok || !reachedBest || !inside(bestSize, trainSize) ? '' : ', but not ahead of every batch outside 8..256 on every seed'}; highest throughput at batch ${peak.batchSize} (${formatNumber(peak.samplesPerSecond, 3)} samples/s)`,
-      );
-    }
+      return {
+        holds: ok,
+        row: `${c.problem}, ${c.optimizer}: fastest to the target at batch ${bestSize} (${reachedBest ? `${formatNumber(medianT(bestRun) / 1000, 2)} s` : 'none reached it'})${ok || !reachedBest || !inside(bestSize, trainSize) ? '' : ', but not ahead of every batch outside 8..256 on every seed'}; highest throughput at batch ${peak.batchSize} (${formatNumber(peak.samplesPerSecond, 3)} samples/s)`,
+      };
+    });
     return {
       missing:
         total === 0 ? 'the race did not include batch sizes both inside and outside 8..256' : null,
