@@ -1,6 +1,6 @@
 import type { CompareResults, OptimizerResult, ProblemResult } from '../results.ts';
 import { intervalText, pairedInterval, type PairedInterval } from '../bootstrap.ts';
-import { seedValues } from '../ranking.ts';
+import { seedValue } from '../scores.ts';
 import { mean, median } from '../tuning.ts';
 
 // What every claim shares: its result, the groups it compares, paired comparisons that call a
@@ -80,7 +80,8 @@ export function perSeed(
 }
 
 /** A tuned seed's value as the ranking compares it (failures as no progress, converged floored). */
-export const capped = (p: ProblemResult, o: OptimizerResult, i: number) => seedValues(p, o)[i]!;
+export const capped = (p: ProblemResult, o: OptimizerResult, i: number) =>
+  seedValue(p, o.tuned[i]!);
 
 export const stepsOn = (p: ProblemResult) => (o: OptimizerResult, i: number) =>
   o.summary.stepsToTargetBySeed[i] ?? p.epochs * p.stepsPerEpoch + 1;
