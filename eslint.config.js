@@ -5,11 +5,11 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     ignores: [
-      'dist/',
-      'node_modules/',
+      '**/dist/',
+      '**/node_modules/',
       'coverage/',
       'descent-report/',
-      'src/kernels/generated/',
+      'packages/optim/src/kernels/generated/',
       'web/dist/',
       'test/artifacts/',
     ],
@@ -20,6 +20,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The CLI's launcher is plain JavaScript run by Node.
+    files: ['packages/lab/bin/*.js'],
+    languageOptions: { globals: { URL: 'readonly', console: 'readonly', process: 'readonly' } },
   },
   {
     // The playground evaluates user-typed expressions: only through its own parser, never eval.

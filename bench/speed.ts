@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { benchCommand } from '../src/cli/bench.ts';
+import { benchCommand } from '../packages/lab/src/cli/bench.ts';
 
 const argv = process.argv.slice(2);
 const take = (flag: string): string | undefined => {

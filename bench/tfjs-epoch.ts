@@ -1,6 +1,6 @@
 /**
  * Seconds per Fashion-MNIST epoch through tfjs-layers' `model.fit`: a 784-256-128-10 ReLU MLP,
- * batch 128, trained by descent's Adam (`tfOptimizer('adam')`, descent/tfjs) and by
+ * batch 128, trained by descent's Adam (`tfOptimizer('adam')`, descent-optim/tfjs) and by
  * `tf.train.adam`, with the same hyper-parameters (lr 1e-3, betas 0.9/0.999, eps 1e-8), the same
  * initial weights and the same seeded sample order, on the cpu and wasm backends, side by side in
  * one run. Also times the optimizer's share: every `applyGradients` call is clocked.
@@ -18,10 +18,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { selectRows } from '../src/lab/dataset.ts';
-import { loadFashionMnist } from '../src/lab/node/fashion.ts';
-import { Sampler } from '../src/lab/sampler.ts';
-import { tfOptimizer } from '../src/tfjs/index.ts';
+import { selectRows } from '../packages/lab/src/lab/dataset.ts';
+import { loadFashionMnist } from '../packages/lab/src/lab/node/fashion.ts';
+import { Sampler } from '../packages/lab/src/lab/sampler.ts';
+import { tfOptimizer } from '../packages/optim/src/tfjs/index.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string): string | undefined => {
@@ -135,7 +135,7 @@ async function run(backend: string, label: string, make: () => tf.Optimizer): Pr
 
 const CONTENDERS: [string, () => tf.Optimizer][] = [
   ['tf.train.adam', () => tf.train.adam(LR, 0.9, 0.999, 1e-8)],
-  ['descent adam (descent/tfjs)', () => tfOptimizer('adam', { lr: LR })],
+  ['descent adam (descent-optim/tfjs)', () => tfOptimizer('adam', { lr: LR })],
 ];
 // Each repeat runs both contenders, in alternating order, so that a slow spell of the machine
 // does not always hit the same one; each row keeps its fastest repeat.

@@ -12,10 +12,10 @@ import {
   TRIAL_ALTERNATIVES,
   type TrialOptimizer,
   type TrialProblem,
-} from '../src/lab/compare/advise.ts';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import { inspectProblem } from '../src/lab/compare/inspect.ts';
-import { loadCsvSplit } from '../src/lab/node/csv.ts';
+} from '../packages/lab/src/lab/compare/advise.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import { inspectProblem } from '../packages/lab/src/lab/compare/inspect.ts';
+import { loadCsvSplit } from '../packages/lab/src/lab/node/csv.ts';
 
 describe('inspect', () => {
   test('sparse logistic regression has sparse gradients and rare coordinates; digits do not', async () => {
@@ -362,7 +362,7 @@ describe('CSV data files', () => {
     ));
 
   test('descent advise --data-file works end to end; bad arguments are one line', () => {
-    const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+    const BIN = fileURLToPath(new URL('../packages/lab/dist/cli/main.js', import.meta.url));
     const rows = Array.from({ length: 120 }, (_, i) => {
       const a = Math.sin(i);
       const b = Math.cos(i * 1.7);

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatReport, saveReport } from '../src/bench/report.ts';
-import { BENCH_OPTIMIZERS, runSpeedBench } from '../src/bench/speed.ts';
+import { formatReport, saveReport } from '../packages/lab/src/bench/report.ts';
+import { BENCH_OPTIMIZERS, runSpeedBench } from '../packages/lab/src/bench/speed.ts';
 
 test('descent bench --quick: every optimizer on every path, the limits, tf.train rows, heap, JSON', async () => {
   const report = await runSpeedBench({

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Adam, SGD, StepLR, SWATS } from '../src/index.ts';
+import { Adam, SGD, StepLR, SWATS } from '../packages/optim/src/index.ts';
 import {
   CheckpointError,
   decodeCheckpoint,
@@ -22,7 +22,7 @@ import {
   restoreCheckpoint,
   saveCheckpoint,
   type CheckpointContent,
-} from '../src/checkpoint/index.ts';
+} from '../packages/optim/src/checkpoint/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'descent-ckpt-'));
 

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 
 // Every subcommand, given a missing file, a wrong option name, a value of the wrong type or out
 // of range: one clear line on stderr, a non-zero exit, no stack trace (unless --debug).
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../packages/lab/dist/cli/main.js', import.meta.url));
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
 

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { FIXTURE_DIR } from './helpers/fixtures.ts';
 
 // The CLI is tested as users run it: the built bin (npm test builds first).
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../packages/lab/dist/cli/main.js', import.meta.url));
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 const fixture = (name: string) => join(FIXTURE_DIR, name);

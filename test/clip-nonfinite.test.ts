@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Adam, clipGradNorm, clipGradValue, createOptimizer, SGD } from '../src/index.ts';
+import {
+  Adam,
+  clipGradNorm,
+  clipGradValue,
+  createOptimizer,
+  SGD,
+} from '../packages/optim/src/index.ts';
 
 // clip_grad_norm_ / clip_grad_value_ results recorded from PyTorch by scripts/gen-torch-extras.py.
 const REF = JSON.parse(

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import { evaluateClaims } from '../src/lab/compare/claims.ts';
-import { DEFAULT_CONTENDERS, findContender } from '../src/lab/compare/contenders.ts';
-import { lrGrid } from '../src/lab/compare/grid.ts';
-import { workerExecutor } from '../src/lab/compare/pool.ts';
-import { compare } from '../src/lab/compare/race.ts';
-import type { CompareResults } from '../src/lab/compare/results.ts';
-import { renderReport } from '../src/lab/compare/report/html.ts';
-import { expectedBestOfK, goodLrs } from '../src/lab/compare/tuning.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import { evaluateClaims } from '../packages/lab/src/lab/compare/claims.ts';
+import { DEFAULT_CONTENDERS, findContender } from '../packages/lab/src/lab/compare/contenders.ts';
+import { lrGrid } from '../packages/lab/src/lab/compare/grid.ts';
+import { workerExecutor } from '../packages/lab/src/lab/compare/pool.ts';
+import { compare } from '../packages/lab/src/lab/compare/race.ts';
+import type { CompareResults } from '../packages/lab/src/lab/compare/results.ts';
+import { renderReport } from '../packages/lab/src/lab/compare/report/html.ts';
+import { expectedBestOfK, goodLrs } from '../packages/lab/src/lab/compare/tuning.ts';
 
 describe('tuning statistics', () => {
   test('expected best of k equals brute-force enumeration of all k-draws', () => {
@@ -187,7 +187,7 @@ describe('compare', () => {
 });
 
 describe('descent compare (CLI)', () => {
-  const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const BIN = fileURLToPath(new URL('../packages/lab/dist/cli/main.js', import.meta.url));
   const cli = (...args: string[]) =>
     spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
@@ -280,7 +280,7 @@ describe('descent compare (CLI)', () => {
 });
 
 test("compare on the user's own objective: one problem, a quick budget", async () => {
-  const { objectiveProblem } = await import('../src/lab/compare/user.ts');
+  const { objectiveProblem } = await import('../packages/lab/src/lab/compare/user.ts');
   // f(x) = Σ (i+1)·xᵢ²/2, minimum 0 at the origin.
   const problem = objectiveProblem({
     name: 'my-quadratic',

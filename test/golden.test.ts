@@ -6,7 +6,7 @@ import {
   replayCase,
   replayTolerance,
   worstRelativeError,
-} from '../src/replay/run.ts';
+} from '../packages/lab/src/replay/run.ts';
 import { loadCases } from './helpers/fixtures.ts';
 
 const cases = loadCases((f) => !f.startsWith('sched_'));

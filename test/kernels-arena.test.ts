@@ -2,8 +2,13 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { createArena, createArenaSync, hasWasmSimd, setFastPaths } from '../src/index.ts';
-import { BlockAllocator } from '../src/kernels/allocator.ts';
+import {
+  createArena,
+  createArenaSync,
+  hasWasmSimd,
+  setFastPaths,
+} from '../packages/optim/src/index.ts';
+import { BlockAllocator } from '../packages/optim/src/kernels/allocator.ts';
 
 test('this engine has wasm SIMD (Node >= 16)', () => assert.equal(hasWasmSimd(), true));
 
@@ -93,7 +98,7 @@ test('an arena refuses bad options and reports when it is full', () => {
 
 test('the kernels and the core import nothing from Node (they must run in a browser)', () => {
   for (const dir of ['core', 'rules', 'kernels']) {
-    const url = new URL(`../src/${dir}/`, import.meta.url);
+    const url = new URL(`../packages/optim/src/${dir}/`, import.meta.url);
     for (const file of readdirSync(url).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(new URL(file, url), 'utf8');
       assert.doesNotMatch(text, /from '(node:|fs|path|os|worker_threads)/, `src/${dir}/${file}`);

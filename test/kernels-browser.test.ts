@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { serveStatic } from '../src/cli/playground.ts';
+import { serveStatic } from '../packages/lab/src/cli/playground.ts';
 import { launchChromium } from './playground-browser.ts';
 
-const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
+const DIST = fileURLToPath(new URL('../packages/optim/dist/', import.meta.url));
 
 // Runs in the page (as a string: tsx would wrap functions in helpers the page lacks).
 const PAGE_SCRIPT = (base: string) => `(async () => {

@@ -21,9 +21,9 @@ import {
   SGD,
   type FloatBuffer,
   type Optimizer,
-} from '../src/index.ts';
-import { createArenaSync, type Arena } from '../src/kernels/arena.ts';
-import { CHUNK, fastPathCounts, setFastPaths } from '../src/kernels/dispatch.ts';
+} from '../packages/optim/src/index.ts';
+import { createArenaSync, type Arena } from '../packages/optim/src/kernels/arena.ts';
+import { CHUNK, fastPathCounts, setFastPaths } from '../packages/optim/src/kernels/dispatch.ts';
 
 type Make = (params: FloatBuffer[]) => Optimizer<never>;
 const mk =

@@ -1,10 +1,16 @@
 /** Steps split across worker threads over a shared arena equal the plain kernels bit for bit. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Adam, RMSprop, SGD, type FloatBuffer, type Optimizer } from '../src/index.ts';
-import type { Arena } from '../src/kernels/arena.ts';
-import { fastPathCounts, setFastPaths } from '../src/kernels/dispatch.ts';
-import { createThreadedArena, stopThreads } from '../src/threads/node.ts';
+import {
+  Adam,
+  RMSprop,
+  SGD,
+  type FloatBuffer,
+  type Optimizer,
+} from '../packages/optim/src/index.ts';
+import type { Arena } from '../packages/optim/src/kernels/arena.ts';
+import { fastPathCounts, setFastPaths } from '../packages/optim/src/kernels/dispatch.ts';
+import { createThreadedArena, stopThreads } from '../packages/optim/src/threads/node.ts';
 
 let arena: Arena;
 before(async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { batchRace, variantName } from '../src/lab/compare/batch-race.ts';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import { Sampler, type BatchSize } from '../src/lab/sampler.ts';
-import { median } from '../src/lab/compare/tuning.ts';
+import { batchRace, variantName } from '../packages/lab/src/lab/compare/batch-race.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import { Sampler, type BatchSize } from '../packages/lab/src/lab/sampler.ts';
+import { median } from '../packages/lab/src/lab/compare/tuning.ts';
 
 describe('batch sizes see the same data in the same order', () => {
   test('one seed: the same permutation per epoch whatever the batch size', () => {
@@ -94,7 +94,8 @@ describe('batch-size claims', () => {
     at: (b: BatchSize) => builtinRaceProblem('digits-logreg', 'quick', { epochs: 3, batchSize: b }),
   };
   test('four claims, each judged or saying what it lacks', async () => {
-    const { evaluateBatchClaims } = await import('../src/lab/compare/claims/batch-sizes.ts');
+    const { evaluateBatchClaims } =
+      await import('../packages/lab/src/lab/compare/claims/batch-sizes.ts');
     const r = await batchRace({
       problems: [problem],
       batchSizes: [1, 32, 'full'],

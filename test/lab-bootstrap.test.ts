@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bootstrapMeanInterval, pairedInterval } from '../src/lab/compare/bootstrap.ts';
+import {
+  bootstrapMeanInterval,
+  pairedInterval,
+} from '../packages/lab/src/lab/compare/bootstrap.ts';
 
 /**
  * The percentile interval from every one of the n^n ordered resamples, each of probability

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { rosenbrock } from '../src/lab/browser.ts';
+import { rosenbrock } from '../packages/lab/src/lab/browser.ts';
 
 // The CLI is tested as users run it: the built bin (npm test builds first).
-const BIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../packages/lab/dist/cli/main.js', import.meta.url));
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, [BIN, 'train', ...args], { encoding: 'utf8' });
 

@@ -11,9 +11,9 @@ import {
   loadFashionMnist,
   makeSparseLogreg,
   parseIdx,
-} from '../src/lab/index.ts';
+} from '../packages/lab/src/lab/index.ts';
 
-const DIGITS_FILE = fileURLToPath(new URL('../data/digits.csv.gz', import.meta.url));
+const DIGITS_FILE = fileURLToPath(new URL('../packages/lab/data/digits.csv.gz', import.meta.url));
 
 describe('UCI digits (embedded)', () => {
   // The reference: the shipped file, read here independently of the lab's parser.

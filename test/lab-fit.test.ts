@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadDigits, Sampler, selectRows } from '../src/lab/index.ts';
-import { tfOptimizer } from '../src/tfjs/index.ts';
+import { loadDigits, Sampler, selectRows } from '../packages/lab/src/lab/index.ts';
+import { tfOptimizer } from '../packages/optim/src/tfjs/index.ts';
 import { tf, tfl, useBackend } from './tfjs-setup.ts';
 
 test('a digits MLP reaches >= 0.93 test accuracy with descent Adam through tfjs model.fit', async () => {

@@ -7,7 +7,7 @@ import {
   Rng,
   TEST_FUNCTIONS,
   type TestFunction,
-} from '../src/lab/browser.ts';
+} from '../packages/lab/src/lab/browser.ts';
 
 // The 2-D forms plus n-D forms of the functions that take a dimension.
 const CASES: TestFunction[] = [

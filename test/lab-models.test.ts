@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FloatBuffer } from '../src/core/types.ts';
+import type { FloatBuffer } from '../packages/optim/src/core/types.ts';
 import {
   loadDigits,
   makeSparseLogreg,
@@ -10,7 +10,7 @@ import {
   sparseLogisticModel,
   tfjsModel,
   type Model,
-} from '../src/lab/index.ts';
+} from '../packages/lab/src/lab/index.ts';
 
 const gradsFor = (m: Model): FloatBuffer[] =>
   m.params.map((p) =>

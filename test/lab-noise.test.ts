@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { lossNoise } from '../src/lab/compare/noise.ts';
-import { Rng } from '../src/lab/rng.ts';
+import { lossNoise } from '../packages/lab/src/lab/compare/noise.ts';
+import { Rng } from '../packages/lab/src/lab/rng.ts';
 
 describe('lossNoise: the spread of the per-update loss around its trend', () => {
   // A linear trend (which a centred moving mean follows exactly) plus Gaussian noise of known sd:
@@ -30,8 +30,8 @@ describe('lossNoise: the spread of the per-update loss around its trend', () => 
 
 describe('per-run throughput and loss noise in the race', () => {
   test('mini-batches fluctuate more than the full batch; data sets have a throughput', async () => {
-    const { compare } = await import('../src/lab/compare/race.ts');
-    const { builtinRaceProblem } = await import('../src/lab/compare/builtin.ts');
+    const { compare } = await import('../packages/lab/src/lab/compare/race.ts');
+    const { builtinRaceProblem } = await import('../packages/lab/src/lab/compare/builtin.ts');
     const at = (batchSize: 'full' | number) =>
       builtinRaceProblem('digits-logreg', 'quick', { epochs: 40, batchSize });
     const r = await compare({

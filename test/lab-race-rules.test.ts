@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import { comparePaired, evaluateClaims } from '../src/lab/compare/claims.ts';
-import { findContender } from '../src/lab/compare/contenders.ts';
-import { EXTEND_DECADES, lrOf } from '../src/lab/compare/grid.ts';
-import { compare } from '../src/lab/compare/race.ts';
-import { rankProblem } from '../src/lab/compare/ranking.ts';
-import { firstStepAtOrBelow } from '../src/lab/compare/run.ts';
-import { mean } from '../src/lab/compare/tuning.ts';
-import { objectiveProblem } from '../src/lab/compare/user.ts';
-import { Trainer } from '../src/lab/trainer.ts';
-import { functionModel } from '../src/lab/models/function.ts';
-import { testFunction } from '../src/lab/functions.ts';
-import { seededStart } from '../src/lab/compare/problems.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import { comparePaired, evaluateClaims } from '../packages/lab/src/lab/compare/claims.ts';
+import { findContender } from '../packages/lab/src/lab/compare/contenders.ts';
+import { EXTEND_DECADES, lrOf } from '../packages/lab/src/lab/compare/grid.ts';
+import { compare } from '../packages/lab/src/lab/compare/race.ts';
+import { rankProblem } from '../packages/lab/src/lab/compare/ranking.ts';
+import { firstStepAtOrBelow } from '../packages/lab/src/lab/compare/run.ts';
+import { mean } from '../packages/lab/src/lab/compare/tuning.ts';
+import { objectiveProblem } from '../packages/lab/src/lab/compare/user.ts';
+import { Trainer } from '../packages/lab/src/lab/trainer.ts';
+import { functionModel } from '../packages/lab/src/lab/models/function.ts';
+import { testFunction } from '../packages/lab/src/lab/functions.ts';
+import { seededStart } from '../packages/lab/src/lab/compare/problems.ts';
 
 /** A synthetic optimizer row: per-seed scores from an untrained loss of `initial`. */
 function row(name: string, scores: number[], o: { initial?: number; steps?: number } = {}) {

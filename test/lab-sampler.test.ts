@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FloatBuffer } from '../src/core/types.ts';
-import { Rng, Sampler, Trainer, type BatchSize, type Model } from '../src/lab/browser.ts';
+import type { FloatBuffer } from '../packages/optim/src/core/types.ts';
+import {
+  Rng,
+  Sampler,
+  Trainer,
+  type BatchSize,
+  type Model,
+} from '../packages/lab/src/lab/browser.ts';
 
 /** The batches of `epochs` epochs, each copied. */
 function drawEpochs(s: Sampler, epochs: number): number[][][] {

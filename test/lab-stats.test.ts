@@ -7,7 +7,7 @@ import {
   nemenyiCriticalDifference,
   performanceProfile,
   studentizedRangeQuantile,
-} from '../src/lab/compare/stats.ts';
+} from '../packages/lab/src/lab/compare/stats.ts';
 
 function close(actual: number, expected: number, tol: number, label = '') {
   assert.ok(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import { fastestBatch, measureThroughput } from '../src/lab/compare/throughput.ts';
-import type { BatchSize } from '../src/lab/sampler.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import { fastestBatch, measureThroughput } from '../packages/lab/src/lab/compare/throughput.ts';
+import type { BatchSize } from '../packages/lab/src/lab/sampler.ts';
 
 describe('the fastest batch to a given loss: (1 + b / noise scale) / throughput(b)', () => {
   const sizes: BatchSize[] = [8, 16, 32, 64, 128, 256];

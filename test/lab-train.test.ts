@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createScheduler, SWATS } from '../src/index.ts';
+import { createScheduler, SWATS } from '../packages/optim/src/index.ts';
 import {
   findProblem,
   loadDigits,
@@ -9,7 +9,7 @@ import {
   rosenbrock,
   Trainer,
   train,
-} from '../src/lab/index.ts';
+} from '../packages/lab/src/lab/index.ts';
 
 describe('training loop', () => {
   test('a digits MLP reaches >= 0.93 test accuracy with descent Adam (lab loop, tfjs gradients)', async () => {

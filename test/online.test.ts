@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Adam, SGD, type Stepper } from '../src/index.ts';
-import { Rng } from '../src/lab/browser.ts';
+import { Adam, SGD, type Stepper } from '../packages/optim/src/index.ts';
+import { Rng } from '../packages/lab/src/lab/browser.ts';
 
 // The README's online-learning example, checked: a line y = a·x + c fitted one sample at a time
 // from an async stream whose rule drifts halfway, from y = 3x − 1 to y = −2x + 1.

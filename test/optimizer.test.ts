@@ -15,7 +15,7 @@ import {
   type FloatBuffer,
   type Optimizer,
   type OptimizerStateDict,
-} from '../src/index.ts';
+} from '../packages/optim/src/index.ts';
 
 type Ctor = new (params: FloatBuffer[], options?: Record<string, unknown>) => Optimizer<never>;
 

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { buildPlayground, PROJECT_ROOT, serveStatic } from '../src/cli/playground.ts';
+import { buildPlayground, PROJECT_ROOT, serveStatic } from '../packages/lab/src/cli/playground.ts';
 import type { Snapshot } from '../web/src/debug.ts';
 
 /** Debian's chromium (CI installs it with apt); CHROMIUM_PATH overrides. */

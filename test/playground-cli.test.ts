@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
-import { PROJECT_ROOT, serveStatic } from '../src/cli/playground.ts';
+import { PROJECT_ROOT, serveStatic } from '../packages/lab/src/cli/playground.ts';
 
-const MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
+const MAIN = join(PROJECT_ROOT, 'packages', 'lab', 'src', 'cli', 'main.ts');
 
 /** A raw GET (no URL normalisation by a client library), resolving with status and body. */
 function get(url: string, path: string): Promise<{ status: number; body: string; type: string }> {
@@ -31,7 +31,17 @@ describe('descent playground (command)', { timeout: 60_000 }, () => {
     const out = join(mkdtempSync(join(tmpdir(), 'descent-pg-')), 'site');
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', MAIN, 'playground', '--port', '0', '--out-dir', out],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        MAIN,
+        'playground',
+        '--port',
+        '0',
+        '--out-dir',
+        out,
+      ],
       { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
@@ -81,7 +91,17 @@ describe('descent playground (command)', { timeout: 60_000 }, () => {
     );
     const child = spawn(
       process.execPath,
-      ['--import', join(dir, 'register.mjs'), '--import', 'tsx', MAIN, 'playground', '--port', '0'],
+      [
+        '--conditions=source',
+        '--import',
+        join(dir, 'register.mjs'),
+        '--import',
+        'tsx',
+        MAIN,
+        'playground',
+        '--port',
+        '0',
+      ],
       { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let err = '';
@@ -98,7 +118,18 @@ describe('descent playground (command)', { timeout: 60_000 }, () => {
     const empty = mkdtempSync(join(tmpdir(), 'descent-pg-empty-'));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', MAIN, 'playground', '--no-build', '--out-dir', empty, '--port', '0'],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        MAIN,
+        'playground',
+        '--no-build',
+        '--out-dir',
+        empty,
+        '--port',
+        '0',
+      ],
       { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let err = '';
@@ -111,7 +142,7 @@ describe('descent playground (command)', { timeout: 60_000 }, () => {
   test('--port out of range is refused with the option and value named', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', MAIN, 'playground', '--port', '70000'],
+      ['--conditions=source', '--import', 'tsx', MAIN, 'playground', '--port', '70000'],
       {
         cwd: PROJECT_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],

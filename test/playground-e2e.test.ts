@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { rosenbrock } from '../src/lab/browser.ts';
+import { rosenbrock } from '../packages/lab/src/lab/browser.ts';
 import { SPEEDS } from '../web/src/config.ts';
 import { ARTIFACTS, snapshotScript, startHarness, type Harness } from './playground-browser.ts';
 

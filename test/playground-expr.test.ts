@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TEST_FUNCTIONS } from '../src/lab/browser.ts';
+import { TEST_FUNCTIONS } from '../packages/lab/src/lab/browser.ts';
 import { compileDual, compileValue } from '../web/src/expr/compile.ts';
 import { ExprError, MAX_LENGTH, parseExpr } from '../web/src/expr/parse.ts';
 

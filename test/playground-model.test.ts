@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { makeQuadratic } from '../src/lab/browser.ts';
+import { makeQuadratic } from '../packages/lab/src/lab/browser.ts';
 import { decodeConfig, defaultConfig, encodeConfig, type Config } from '../web/src/config.ts';
 import { contourSegments } from '../web/src/draw/contours.ts';
 import type { Field } from '../web/src/draw/field.ts';

@@ -3,15 +3,18 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { batchRace, type BatchRaceEntry } from '../src/lab/compare/batch-race.ts';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import type { ClaimResult } from '../src/lab/compare/claims.ts';
-import type { CompareResults } from '../src/lab/compare/results.ts';
-import { trainingSetSize } from '../src/lab/compare/report/batch-size-plots.ts';
-import { batchSeriesName, type BatchRaceRecord } from '../src/lab/compare/report/batch-style.ts';
-import { renderReport } from '../src/lab/compare/report/html.ts';
-import { writeReport } from '../src/lab/compare/report/write.ts';
-import type { BatchSize } from '../src/lab/sampler.ts';
+import { batchRace, type BatchRaceEntry } from '../packages/lab/src/lab/compare/batch-race.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import type { ClaimResult } from '../packages/lab/src/lab/compare/claims.ts';
+import type { CompareResults } from '../packages/lab/src/lab/compare/results.ts';
+import { trainingSetSize } from '../packages/lab/src/lab/compare/report/batch-size-plots.ts';
+import {
+  batchSeriesName,
+  type BatchRaceRecord,
+} from '../packages/lab/src/lab/compare/report/batch-style.ts';
+import { renderReport } from '../packages/lab/src/lab/compare/report/html.ts';
+import { writeReport } from '../packages/lab/src/lab/compare/report/write.ts';
+import type { BatchSize } from '../packages/lab/src/lab/sampler.ts';
 
 // What a tick label may look like: a plain decimal or mantissa·e·exponent, no SI letter.
 const ML_NUMBER = /^-?\d+(\.\d+)?(e-?\d+)?$/;

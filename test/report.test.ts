@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { SUMMARY_WIDTH, summary } from '../src/cli/compare-summary.ts';
-import { builtinRaceProblem } from '../src/lab/compare/builtin.ts';
-import { evaluateClaims, type ClaimResult } from '../src/lab/compare/claims.ts';
-import { compare } from '../src/lab/compare/race.ts';
-import type { CompareResults } from '../src/lab/compare/results.ts';
-import { formatNumber, formatTick, logTicks } from '../src/lab/compare/report/axes.ts';
+import { SUMMARY_WIDTH, summary } from '../packages/lab/src/cli/compare-summary.ts';
+import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
+import { evaluateClaims, type ClaimResult } from '../packages/lab/src/lab/compare/claims.ts';
+import { compare } from '../packages/lab/src/lab/compare/race.ts';
+import type { CompareResults } from '../packages/lab/src/lab/compare/results.ts';
+import { formatNumber, formatTick, logTicks } from '../packages/lab/src/lab/compare/report/axes.ts';
 import {
   clipPath,
   clipSegment,
   TRAJECTORY_MARGIN,
   type Box,
-} from '../src/lab/compare/report/clip.ts';
-import { lossCurves } from '../src/lab/compare/report/curves.ts';
-import { renderReport } from '../src/lab/compare/report/html.ts';
-import { figureContext } from '../src/lab/compare/report/series-style.ts';
+} from '../packages/lab/src/lab/compare/report/clip.ts';
+import { lossCurves } from '../packages/lab/src/lab/compare/report/curves.ts';
+import { renderReport } from '../packages/lab/src/lab/compare/report/html.ts';
+import { figureContext } from '../packages/lab/src/lab/compare/report/series-style.ts';
 
 // What a tick label may look like: a plain decimal or mantissa·e·exponent, no SI letter.
 const ML_NUMBER = /^-?\d+(\.\d+)?(e-?\d+)?$/;

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Accumulate, createOptimizer, Lookahead, StepLR, type Stepper } from '../src/index.ts';
+import {
+  Accumulate,
+  createOptimizer,
+  Lookahead,
+  StepLR,
+  type Stepper,
+} from '../packages/optim/src/index.ts';
 import {
   tfOptimizer,
   tfOptimizerNames,
   type StepperFactory,
   type UpdatePath,
-} from '../src/tfjs/index.ts';
-import { SWATS } from '../src/wrappers/swats.ts';
+} from '../packages/optim/src/tfjs/index.ts';
+import { SWATS } from '../packages/optim/src/wrappers/swats.ts';
 import { randomArray, seeded, tf, useBackend } from './tfjs-setup.ts';
 
 /** Options that exercise each optimizer's slots and branches. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createOptimizer } from '../src/index.ts';
-import { loadDigits } from '../src/lab/node/digits.ts';
-import type { Dataset } from '../src/lab/dataset.ts';
-import { tfOptimizer } from '../src/tfjs/index.ts';
+import { createOptimizer } from '../packages/optim/src/index.ts';
+import { loadDigits } from '../packages/lab/src/lab/node/digits.ts';
+import type { Dataset } from '../packages/lab/src/lab/dataset.ts';
+import { tfOptimizer } from '../packages/optim/src/tfjs/index.ts';
 import { randomArray, seeded, tf, tfl, useBackend } from './tfjs-setup.ts';
 
 function tensors(d: Dataset): [tf.Tensor2D, tf.Tensor2D] {

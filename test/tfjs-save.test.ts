@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CosineAnnealingLR, Lookahead, RAdam } from '../src/index.ts';
-import { DescentOptimizer, registerTfOptimizer, tfOptimizer } from '../src/tfjs/index.ts';
+import { CosineAnnealingLR, Lookahead, RAdam } from '../packages/optim/src/index.ts';
+import {
+  DescentOptimizer,
+  registerTfOptimizer,
+  tfOptimizer,
+} from '../packages/optim/src/tfjs/index.ts';
 import { randomArray, seeded, tf, tfl, useBackend } from './tfjs-setup.ts';
 
 registerTfOptimizer('lookahead-radam-cosine', (params, options) => {

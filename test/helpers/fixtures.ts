@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseCase, type GoldenCase } from '../../src/replay/case.ts';
+import { parseCase, type GoldenCase } from '../../packages/lab/src/replay/case.ts';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
 

@@ -5,8 +5,18 @@
  * CONFIG is adam | sgd-schedule | swats. Everything depends only on the step index, so a run
  * resumed from a checkpoint must end bit-identical to an uninterrupted one.
  */
-import { Adam, CosineAnnealingLR, SGD, SWATS, type Stepper } from '../../src/index.ts';
-import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../src/checkpoint/index.ts';
+import {
+  Adam,
+  CosineAnnealingLR,
+  SGD,
+  SWATS,
+  type Stepper,
+} from '../../packages/optim/src/index.ts';
+import {
+  loadCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+} from '../../packages/optim/src/checkpoint/index.ts';
 
 const [config, stepsArg, ckpt, flag] = process.argv.slice(2);
 const steps = Number(stepsArg);

@@ -3,7 +3,7 @@ import {
   OPTIMIZER_NAMES,
   type Optimizer,
   type CommonOptions,
-} from '../../src/index.ts';
+} from '../../packages/optim/src/index.ts';
 
 /** A slider for one hyper-parameter; `key` is the option name, `betas.0` for an array element. */
 export interface HyperSpec {

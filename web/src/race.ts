@@ -1,5 +1,5 @@
-import type { Optimizer, CommonOptions } from '../../src/index.ts';
-import { Rng } from '../../src/lab/browser.ts';
+import type { Optimizer, CommonOptions } from '../../packages/optim/src/index.ts';
+import { Rng } from '../../packages/lab/src/lab/browser.ts';
 import { build, type FlatOptions } from './optimizers.ts';
 import type { Surface } from './surface.ts';
 

@@ -1,4 +1,4 @@
-import { TEST_FUNCTIONS, type TestFunction } from '../../src/lab/browser.ts';
+import { TEST_FUNCTIONS, type TestFunction } from '../../packages/lab/src/lab/browser.ts';
 import { compileDual, compileValue } from './expr/compile.ts';
 import { parseExpr } from './expr/parse.ts';
 

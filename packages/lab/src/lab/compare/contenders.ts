@@ -1,0 +1,97 @@
+import { createOptimizer } from 'descent-optim/internal/core/registry';
+import type { FloatBuffer } from 'descent-optim/internal/core/types';
+import { Adam } from 'descent-optim/internal/rules/adam';
+import { SGD } from 'descent-optim/internal/rules/sgd';
+import { cosineAnnealing } from 'descent-optim/internal/schedules/closed-form';
+import { Switch } from 'descent-optim/internal/wrappers/switch';
+import type { Stepper } from 'descent-optim/internal/wrappers/stepper';
+
+/** An optimizer in the race: how to build it at a learning rate, and what it is. */
+export interface Contender {
+  /** The name used on the command line and in results.json. */
+  readonly name: string;
+  readonly label: string;
+  /** `sgd`: plain, momentum and Nesterov SGD; `adaptive`: per-coordinate step sizes; `switch`. */
+  readonly family: 'sgd' | 'adaptive' | 'switch';
+  /** The optimizer's default learning rate (PyTorch's). */
+  readonly defaultLr: number;
+  /** Builds it over the parameters, for a run of `totalSteps` steps. */
+  build(params: FloatBuffer[], lr: number, totalSteps: number): Stepper;
+}
+
+function named(name: string, label: string, family: Contender['family']): Contender {
+  const probe = createOptimizer(name, [new Float64Array(1)]);
+  return {
+    name,
+    label,
+    family,
+    defaultLr: (probe.paramGroups[0] as { lr: number }).lr,
+    build: (params, lr) => createOptimizer(name, params, { lr }),
+  };
+}
+
+/** The fraction of training after which Adam hands over to SGD in `adam-sgd`. */
+export const ADAM_SGD_SWITCH_AT = 0.5;
+
+/**
+ * Adam for the first half of training, then SGD with momentum 0.9 from the learning rate the
+ * SWATS projection estimated during the Adam phase (times 1 − 0.9), decayed to 0 by a cosine
+ * over the remaining steps: "start with Adam, switch to SGD late", with the lr plan SWATS lacks.
+ * If the estimate is unusable (not a positive number), SGD starts at Adam's lr.
+ */
+const adamThenSgd: Contender = {
+  name: 'adam-sgd',
+  label: 'Adam→SGD',
+  family: 'switch',
+  defaultLr: 1e-3,
+  build(params, lr, totalSteps) {
+    const at = Math.max(1, Math.round(totalSteps * ADAM_SGD_SWITCH_AT));
+    return new Switch(new Adam(params, { lr }), new SGD(params, { lr, momentum: 0.9 }), {
+      trigger: { step: at },
+      lr: 'estimate',
+      schedule: cosineAnnealing(Math.max(1, totalSteps - at)),
+    });
+  },
+};
+
+/** Every optimizer the lab can race, in report order. */
+export const CONTENDERS: readonly Contender[] = [
+  named('sgd', 'SGD', 'sgd'),
+  named('momentum', 'Momentum', 'sgd'),
+  named('nesterov', 'Nesterov', 'sgd'),
+  named('adagrad', 'Adagrad', 'adaptive'),
+  named('adadelta', 'Adadelta', 'adaptive'),
+  named('rmsprop', 'RMSprop', 'adaptive'),
+  named('adam', 'Adam', 'adaptive'),
+  named('amsgrad', 'AMSGrad', 'adaptive'),
+  named('adamw', 'AdamW', 'adaptive'),
+  named('adamax', 'Adamax', 'adaptive'),
+  named('nadam', 'NAdam', 'adaptive'),
+  named('radam', 'RAdam', 'adaptive'),
+  adamThenSgd,
+];
+
+/** The default race: the seed's optimizers plus AdamW and NAdam. */
+export const DEFAULT_CONTENDERS = [
+  'sgd',
+  'momentum',
+  'nesterov',
+  'adagrad',
+  'adadelta',
+  'rmsprop',
+  'adam',
+  'radam',
+  'adam-sgd',
+  'adamw',
+  'nadam',
+];
+
+export function findContender(name: string): Contender {
+  const c = CONTENDERS.find((x) => x.name === name);
+  if (!c) {
+    throw new RangeError(
+      `unknown optimizer "${name}"; known: ${CONTENDERS.map((x) => x.name).join(', ')}`,
+    );
+  }
+  return c;
+}
