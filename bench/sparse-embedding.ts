@@ -13,7 +13,7 @@ import {
   SparseAdam,
   type Optimizer,
   type SparseGradient,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 const args = process.argv.slice(2);
 const rowsArg = args.indexOf('--rows');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { Adam, SGD, StepLR, SWATS } from '../packages/optim/src/index.ts';
+import { Adam, SGD, StepLR, SWATS } from '../packages/optim/src/node.ts';
 import {
   CheckpointError,
   decodeCheckpoint,

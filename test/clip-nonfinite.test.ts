@@ -8,7 +8,7 @@ import {
   clipGradValue,
   createOptimizer,
   SGD,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 // clip_grad_norm_ / clip_grad_value_ results recorded from PyTorch by scripts/gen-torch-extras.py.
 const REF = JSON.parse(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createOptimizer } from '../packages/optim/src/index.ts';
+import { createOptimizer } from '../packages/optim/src/node.ts';
 
 // Random valid hyper-parameters, per optimizer, inside the ranges where every update is defined
 // (eps > 0 keeps every division away from 0/0).

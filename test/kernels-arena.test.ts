@@ -7,7 +7,7 @@ import {
   createArenaSync,
   hasWasmSimd,
   setFastPaths,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 import { BlockAllocator } from '../packages/optim/src/kernels/allocator.ts';
 
 test('this engine has wasm SIMD (Node >= 16)', () => assert.equal(hasWasmSimd(), true));

@@ -15,8 +15,10 @@ const DIST = fileURLToPath(new URL('../packages/optim/dist/', import.meta.url));
 // Runs in the page (as a string: tsx would wrap functions in helpers the page lacks).
 const PAGE_SCRIPT = (base: string) => `(async () => {
   const d = await import('${base}index.js');
+  const loadedByCore = d.fastPathLoaded();
+  const f = await import('${base}fast.js');
   const counts = (await import('${base}kernels/dispatch.js')).fastPathCounts;
-  const arena = await d.createArena({ bytes: 1 << 22 });
+  const arena = await f.createArena({ bytes: 1 << 22 });
   const n = 1003;
   const p = arena.float64(n);
   const q = new Float64Array(n);
@@ -34,11 +36,18 @@ const PAGE_SCRIPT = (base: string) => `(async () => {
   }
   let differ = 0;
   for (let i = 0; i < n; i++) if (!Object.is(p[i], q[i])) differ++;
-  return { simd: d.hasWasmSimd(), shared: arena.shared, inPlace: counts.inPlace - before, differ };
+  return {
+    loadedByCore,
+    loadedByFast: d.fastPathLoaded(),
+    simd: f.hasWasmSimd(),
+    shared: arena.shared,
+    inPlace: counts.inPlace - before,
+    differ,
+  };
 })()`;
 
 test(
-  'in Chromium: wasm SIMD present, a plain-memory arena, in-place steps equal to the plain loop',
+  'in Chromium: the core alone loads no kernels; descent-optim/fast does: wasm SIMD, a plain-memory arena, in-place steps equal to the plain loop',
   { timeout: 60_000 },
   async () => {
     assert.ok(existsSync(`${DIST}index.js`), 'dist/ is built (npm run build)');
@@ -48,7 +57,14 @@ test(
       const page = await browser.newPage();
       await page.goto(url);
       const r = await page.evaluate(PAGE_SCRIPT(url));
-      assert.deepEqual(r, { simd: true, shared: false, inPlace: 5, differ: 0 });
+      assert.deepEqual(r, {
+        loadedByCore: false,
+        loadedByFast: true,
+        simd: true,
+        shared: false,
+        inPlace: 5,
+        differ: 0,
+      });
     } finally {
       await browser.close();
       await new Promise((ok) => server.close(ok));

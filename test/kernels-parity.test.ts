@@ -21,9 +21,10 @@ import {
   SGD,
   type FloatBuffer,
   type Optimizer,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 import { createArenaSync, type Arena } from '../packages/optim/src/kernels/arena.ts';
-import { CHUNK, fastPathCounts, setFastPaths } from '../packages/optim/src/kernels/dispatch.ts';
+import { CHUNK, fastPathCounts } from '../packages/optim/src/kernels/dispatch.ts';
+import { setFastPaths } from '../packages/optim/src/kernels/fast-path.ts';
 
 type Make = (params: FloatBuffer[]) => Optimizer<never>;
 const mk =

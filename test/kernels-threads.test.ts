@@ -7,9 +7,10 @@ import {
   SGD,
   type FloatBuffer,
   type Optimizer,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 import type { Arena } from '../packages/optim/src/kernels/arena.ts';
-import { fastPathCounts, setFastPaths } from '../packages/optim/src/kernels/dispatch.ts';
+import { fastPathCounts } from '../packages/optim/src/kernels/dispatch.ts';
+import { setFastPaths } from '../packages/optim/src/kernels/fast-path.ts';
 import { createThreadedArena, stopThreads } from '../packages/optim/src/threads/node.ts';
 
 let arena: Arena;

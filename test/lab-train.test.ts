@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createScheduler, SWATS } from '../packages/optim/src/index.ts';
+import { createScheduler, SWATS } from '../packages/optim/src/node.ts';
 import {
   findProblem,
   loadDigits,

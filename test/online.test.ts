@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Adam, SGD, type Stepper } from '../packages/optim/src/index.ts';
+import { Adam, SGD, type Stepper } from '../packages/optim/src/node.ts';
 import { Rng } from '../packages/lab/src/lab/browser.ts';
 
 // The README's online-learning example, checked: a line y = a·x + c fitted one sample at a time

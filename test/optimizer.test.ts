@@ -15,7 +15,7 @@ import {
   type FloatBuffer,
   type Optimizer,
   type OptimizerStateDict,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 type Ctor = new (params: FloatBuffer[], options?: Record<string, unknown>) => Optimizer<never>;
 

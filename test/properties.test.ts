@@ -13,7 +13,7 @@ import {
   RAdam,
   RMSprop,
   SGD,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 const finite = fc.double({ min: -1e3, max: 1e3, noNaN: true, noDefaultInfinity: true });
 const vector = (n: number) => fc.array(finite, { minLength: n, maxLength: n });

@@ -17,7 +17,7 @@ import {
   StepLR,
   type Optimizer,
   type PlateauOptions,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 // Reference lr (and momentum) sequences recorded from torch.optim.lr_scheduler by
 // scripts/gen-torch-extras.py (Debian's python3-torch 1.13).

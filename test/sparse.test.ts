@@ -8,7 +8,7 @@ import {
   SGD,
   SparseAdam,
   type SparseGradient,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 // Trajectories of torch.optim.SparseAdam / Adagrad / SGD on sparse_coo gradients of an
 // embedding table, recorded by scripts/gen-torch-extras.py.

@@ -6,7 +6,7 @@ import {
   Lookahead,
   StepLR,
   type Stepper,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 import {
   tfOptimizer,
   tfOptimizerNames,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createOptimizer } from '../packages/optim/src/index.ts';
+import { createOptimizer } from '../packages/optim/src/node.ts';
 import { loadDigits } from '../packages/lab/src/lab/node/digits.ts';
 import type { Dataset } from '../packages/lab/src/lab/dataset.ts';
 import { tfOptimizer } from '../packages/optim/src/tfjs/index.ts';

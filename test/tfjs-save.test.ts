@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CosineAnnealingLR, Lookahead, RAdam } from '../packages/optim/src/index.ts';
+import { CosineAnnealingLR, Lookahead, RAdam } from '../packages/optim/src/node.ts';
 import {
   DescentOptimizer,
   registerTfOptimizer,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createOptimizer } from '../packages/optim/src/index.ts';
+import { createOptimizer } from '../packages/optim/src/node.ts';
 import { randomArray, seeded, tf, useBackend } from './tfjs-setup.ts';
 
 /**

@@ -9,7 +9,7 @@ import {
   SWATS,
   Switch,
   type SwitchEvent,
-} from '../packages/optim/src/index.ts';
+} from '../packages/optim/src/node.ts';
 
 /** Gradient of f = ½ Σ cᵢ xᵢ² (a diagonal quadratic). */
 const quadGrad = (c: number[]) => (x: Float64Array) => Float64Array.from(x, (v, i) => c[i]! * v);

@@ -11,7 +11,7 @@ import {
   SGD,
   SWATS,
   type Stepper,
-} from '../../packages/optim/src/index.ts';
+} from '../../packages/optim/src/node.ts';
 import {
   loadCheckpoint,
   restoreCheckpoint,

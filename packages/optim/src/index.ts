@@ -103,6 +103,4 @@ export {
 } from './wrappers/switch.ts';
 export { SWATS, type SWATSOptions } from './wrappers/swats.ts';
 export { swatsStep, type SwatsState } from './wrappers/swats-criterion.ts';
-export { Arena, createArena, createArenaSync, type ArenaOptions } from './kernels/arena.ts';
-export { fastPathsEnabled, setFastPaths } from './kernels/dispatch.ts';
-export { hasWasmSimd } from './kernels/module.ts';
+export { fastPathLoaded, fastPathsEnabled, setFastPaths } from './kernels/fast-path.ts';

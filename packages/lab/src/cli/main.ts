@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// The commands step optimizers in Node: with the wasm kernels.
+import 'descent-optim/fast';
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.ts';
 import { adviseCommand } from './advise.ts';

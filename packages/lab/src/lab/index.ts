@@ -1,5 +1,7 @@
 // The lab for Node (`descent-lab`): everything browser-safe, plus the data-set loaders, the
 // built-in problem registry and the tfjs MLP (which loads TensorFlow.js only when called).
+// In Node the lab runs the optimizers with the wasm kernels (the browser entry does not load them).
+import 'descent-optim/fast';
 export * from './browser.ts';
 export { loadDigits } from './node/digits.ts';
 export { loadFashionMnist, FASHION_MNIST_DIR } from './node/fashion.ts';

@@ -1,5 +1,6 @@
 import type { FloatBuffer } from '../core/types.ts';
 import { BlockAllocator } from './allocator.ts';
+import { registerArena } from './arena-registry.ts';
 import { exportNames } from './ids.ts';
 import { compileKernels, kernelModulesSync, type KernelModules } from './module.ts';
 
@@ -35,13 +36,6 @@ const PAGE = 65536;
 const MAX_BYTES = 65535 * PAGE;
 // Offset 0 is never handed out, so that no view starts at the null pointer.
 const RESERVED = 64;
-
-const arenas = new WeakMap<ArrayBufferLike, Arena>();
-
-/** The arena whose memory holds `buf`, if any. */
-export function arenaOf(buf: FloatBuffer): Arena | undefined {
-  return arenas.get(buf.buffer);
-}
 
 function canShare(): boolean {
   return (
@@ -106,7 +100,7 @@ export class Arena {
     exportNames().forEach((name, slot) => {
       if (name) this.fns[slot] = exports[name] as KernelFn;
     });
-    arenas.set(this.buffer, this);
+    registerArena(this.buffer, this);
   }
 
   /** Capacity in bytes. */

@@ -1,5 +1,6 @@
 import type { FloatBuffer } from '../core/types.ts';
-import { arenaOf, createArenaSync, type Arena, type KernelFn } from './arena.ts';
+import { createArenaSync, type Arena, type KernelFn } from './arena.ts';
+import { arenaOf } from './arena-registry.ts';
 import { KERNEL_ARRAYS, slotOf } from './ids.ts';
 import { callKernel } from './pool.ts';
 
@@ -11,30 +12,16 @@ import { callKernel } from './pool.ts';
  *   cache-sized scratch block, the kernel runs there and the written chunks are copied back. The
  *   copies stay in cache, so memory traffic grows little, and the SIMD kernel still beats the
  *   plain loop several times (measured in bench/: Adam 16M float32, see the README);
- * - no wasm SIMD, or fast paths switched off: the caller runs its plain TypeScript kernel.
+ * - no wasm SIMD: the caller runs its plain TypeScript kernel.
+ * `kernels/fast-path.ts` decides whether to come here at all (kernels loaded, fast paths on, a
+ * buffer long enough).
  */
-
-let enabled = true;
-
-/** Turns the wasm fast paths on or off (on by default); off, every rule runs its plain loop. */
-export function setFastPaths(on: boolean): void {
-  if (typeof on !== 'boolean')
-    throw new TypeError(`setFastPaths: expected a boolean, got ${String(on)}`);
-  enabled = on;
-}
-
-/** Whether the fast paths are on. */
-export function fastPathsEnabled(): boolean {
-  return enabled;
-}
 
 /** How many calls took each route since the process started (for tests and the benchmark). */
 export const fastPathCounts = { inPlace: 0, threaded: 0, copied: 0 };
 
 /** Elements per chunk of the copy path: 5 buffers of float64 chunks fit a 2 MiB L2 cache. */
 export const CHUNK = 32768;
-/** Below this length the plain loop is as fast as any route (a wasm call is not free). */
-export const MIN_LENGTH = 64;
 
 interface Scratch {
   f32: Float32Array<ArrayBufferLike>[];
@@ -118,11 +105,10 @@ function inArena(arena: Arena, b: FloatBuffer | null): boolean {
 }
 
 /**
- * Runs kernel `kernel` (variant `bits`) over `p` and its companions (`g`, then the state slots
- * `a2..a4`, null where unused) with scalars `s0..s8`, and returns true; returns false when the
- * caller must run its plain loop (fast paths off, no wasm SIMD, a tiny buffer).
+ * The wasm engine behind `runFast` (see `fast-path.ts` for the arguments): returns false when the
+ * caller must run its plain loop (no wasm SIMD).
  */
-export function runFast(
+export function runKernel(
   kernel: number,
   bits: number,
   p: FloatBuffer,
@@ -141,7 +127,6 @@ export function runFast(
   s8: S,
 ): boolean {
   const n = p.length;
-  if (!enabled || n < MIN_LENGTH) return false;
   const f64 = p instanceof Float64Array;
   const arrays = KERNEL_ARRAYS[kernel] as number;
   const own = arenaOf(p);

@@ -5,7 +5,7 @@
  * exactly the plain loop's operations.
  */
 import type { FloatBuffer } from '../core/types.ts';
-import { runFast } from './dispatch.ts';
+import { runFast } from './fast-path.ts';
 import { K } from './ids.ts';
 
 const on = (c: boolean, bit: number): number => (c ? bit : 0);

@@ -4,6 +4,8 @@
  * each kernel call in place; below `threshold` elements a step stays on the calling thread,
  * where waking a helper would cost more than it saves.
  */
+// A threaded arena is for the wasm kernels: importing this entry installs them (see fast.ts).
+import '../fast.ts';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createArena, type Arena, type ArenaOptions } from '../kernels/arena.ts';

@@ -1,6 +1,7 @@
 // Worker-thread entry of the race: builds built-in problems by reference and runs jobs sent by
 // the pool, one at a time. Models and data are rebuilt per run (same seed, same start), so a
 // job's result does not depend on which thread ran it.
+import 'descent-optim/fast';
 import { parentPort } from 'node:worker_threads';
 import { findContender } from './contenders.ts';
 import { builtinRaceProblem } from './builtin.ts';
