@@ -28,9 +28,12 @@ export class Racer {
   readonly losses: number[] = [];
   status: 'running' | 'diverged' | 'error' = 'running';
   error = '';
-  /** −Δx / gₓ on the last step: the step size actually applied to the leading coordinate. */
+  /**
+   * −Δx / gₓ on the last step: the step size actually applied to the leading coordinate. NaN
+   * before the first step and when gₓ was 0.
+   */
   effectiveStep = NaN;
-  /** The gradient used on the last step (noise included), leading coordinate. */
+  /** The gradient used on the last step (noise included), leading coordinate; NaN before it. */
   lastGrad = NaN;
   readonly optimizer: Optimizer<CommonOptions> | null = null;
   private readonly rng: Rng;
@@ -82,7 +85,7 @@ export class Racer {
       this.error = (e as Error).message;
       return;
     }
-    this.effectiveStep = this.g[0] !== 0 ? -(this.p[0]! - x) / this.g[0]! : NaN;
+    this.effectiveStep = this.lastGrad !== 0 ? -(this.p[0]! - x) / this.lastGrad : NaN;
     this.record();
     const loss = this.losses[this.losses.length - 1]!;
     if (!Number.isFinite(loss) || Math.hypot(this.p[0]!, this.p[1]!) > ESCAPE)

@@ -11,6 +11,9 @@ import { el, fmt } from './dom.ts';
 
 const STEPS = 1000;
 
+/** Shown for a number that does not exist yet. */
+const DASH = '—';
+
 // PyTorch's slot names, with the symbol the update rule uses.
 const SLOT_LABELS: Record<string, string> = {
   momentum_buffer: 'b (momentum_buffer)',
@@ -128,12 +131,15 @@ export class RacerPanel {
     this.statusLine.textContent =
       r.status === 'running' ? '' : r.status === 'diverged' ? 'diverged' : `error: ${r.error}`;
     this.statusLine.className = `status ${r.status}`;
+    // Before the first step there is no gradient used and no step taken: a dash, not NaN. So is
+    // the step size when gₓ was exactly 0 (−Δx/0 has no value).
+    const none = r.steps === 0;
     const rows: [string, string][] = [
       ['t', String(r.steps)],
       ['x', fmt(r.p[0]!)],
       ['f', fmt(r.losses[r.losses.length - 1]!)],
-      ['gₓ', fmt(r.lastGrad)],
-      ['effective step −Δx/gₓ', fmt(r.effectiveStep)],
+      ['gₓ', none ? DASH : fmt(r.lastGrad)],
+      ['effective step −Δx/gₓ', none || r.lastGrad === 0 ? DASH : fmt(r.effectiveStep)],
       ...Object.entries(r.leadingState()).map(
         ([k, v]) => [SLOT_LABELS[k] ?? k, fmt(v)] as [string, string],
       ),
