@@ -1,8 +1,8 @@
-import { isFloatBuffer, type Gradient } from './gradients.ts';
+import { floatDtype, isFloatBuffer, type Gradient } from './gradients.ts';
 import type { FloatBuffer, SparseGradient } from './types.ts';
 import { describe } from './validate.ts';
 
-const dtypeOf = (x: FloatBuffer) => (x instanceof Float32Array ? 'float32' : 'float64');
+const dtypeOf = (x: FloatBuffer) => floatDtype(x);
 
 /**
  * Checks the gradients handed to `step` against the parameters, before anything is touched:

@@ -3,8 +3,41 @@ import type { FloatBuffer, SparseGradient } from './types.ts';
 /** A gradient as `step` takes it: dense, row-sparse, or absent (`null` skips the parameter). */
 export type Gradient = FloatBuffer | SparseGradient | null | undefined;
 
+// The intrinsic %TypedArray%.prototype[Symbol.toStringTag] getter reads an array's internal type
+// name: it recognises the typed arrays of any realm (a vm context, an iframe), where instanceof
+// fails, and an object that defines Symbol.toStringTag itself cannot fool it.
+const typedArrayName = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Float32Array.prototype) as object,
+  Symbol.toStringTag,
+)?.get as (this: unknown) => string | undefined;
+
+/** 'float32' or 'float64' for a Float32Array / Float64Array of any realm, else null. */
+export function floatDtype(x: unknown): 'float32' | 'float64' | null {
+  if (x instanceof Float32Array) return 'float32';
+  if (x instanceof Float64Array) return 'float64';
+  const name = typedArrayName.call(x);
+  return name === 'Float32Array' ? 'float32' : name === 'Float64Array' ? 'float64' : null;
+}
+
 export function isFloatBuffer(x: unknown): x is FloatBuffer {
-  return x instanceof Float32Array || x instanceof Float64Array;
+  return floatDtype(x) !== null;
+}
+
+/**
+ * The buffer itself, or for a typed array of another realm a view of this realm over the same
+ * memory (no copy: the caller's array sees every update), so that the rest of the library can
+ * tell float32 from float64 with instanceof.
+ */
+export function ownRealm(p: FloatBuffer): FloatBuffer {
+  if (p instanceof Float32Array || p instanceof Float64Array) return p;
+  const { buffer, byteOffset, length } = p as {
+    buffer: ArrayBuffer;
+    byteOffset: number;
+    length: number;
+  };
+  return floatDtype(p) === 'float32'
+    ? new Float32Array(buffer, byteOffset, length)
+    : new Float64Array(buffer, byteOffset, length);
 }
 
 export function isSparse(g: Gradient): g is SparseGradient {

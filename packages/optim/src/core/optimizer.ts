@@ -6,6 +6,7 @@ import {
   firstNonFinite,
   isFloatBuffer,
   isSparse,
+  ownRealm,
   totalNorm,
   type Gradient,
 } from './gradients.ts';
@@ -92,6 +93,7 @@ export class Optimizer<H extends CommonOptions> {
       ? [{ params: params as FloatBuffer[] } as ParamGroupSpec<H>]
       : (params as ParamGroupSpec<H>[]);
 
+    const given = new Set<FloatBuffer>();
     this.paramGroups = specs.map((spec, gi) => {
       if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.params)) {
         throw new TypeError(
@@ -112,12 +114,13 @@ export class Optimizer<H extends CommonOptions> {
             `${rule.name}: parameter ${j} of group ${gi} must be a Float32Array or Float64Array, got ${describe(p)}`,
           );
         }
-        if (this.flat.includes(p)) {
+        if (given.has(p)) {
           throw new RangeError(`${rule.name}: a parameter buffer appears more than once`);
         }
-        this.flat.push(p);
+        given.add(p);
       });
-      group.params = spec.params.slice();
+      group.params = spec.params.map(ownRealm);
+      this.flat.push(...(group.params as FloatBuffer[]));
       rule.validate(group as unknown as H);
       return group as unknown as ParamGroup<H>;
     });

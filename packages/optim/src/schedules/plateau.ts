@@ -17,7 +17,12 @@ export interface PlateauOptions {
 export interface PlateauStateDict {
   type: 'ReduceLROnPlateau';
   lastEpoch: number;
-  best: number;
+  /**
+   * The best metric so far. Before any, ±Infinity, which JSON cannot hold: the state dict writes
+   * it as the string "Infinity" / "-Infinity" so that it survives `JSON.stringify`; `null` (what
+   * JSON made of an infinite number) is read as the mode's starting value.
+   */
+  best: number | 'Infinity' | '-Infinity';
   numBadEpochs: number;
   cooldownCounter: number;
 }
@@ -91,10 +96,13 @@ export class ReduceLROnPlateau {
     return thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
   }
 
-  /** Reports the metric of the epoch (or step) just finished. */
+  /**
+   * Reports the metric of the epoch (or step) just finished. A NaN metric is accepted, as PyTorch
+   * does, and counts as no improvement (a diverged epoch is a bad epoch); a non-number is refused.
+   */
   step(metric: number): void {
-    if (typeof metric !== 'number' || Number.isNaN(metric)) {
-      throw new RangeError(`${NAME}: step(metric) needs a number, got ${String(metric)}`);
+    if (typeof metric !== 'number') {
+      throw new TypeError(`${NAME}: step(metric) needs a number, got ${String(metric)}`);
     }
     this.lastEpoch += 1;
     if (this.isBetter(metric)) {
@@ -123,23 +131,39 @@ export class ReduceLROnPlateau {
   }
 
   stateDict(): PlateauStateDict {
-    const { lastEpoch, best, numBadEpochs, cooldownCounter } = this;
+    const { lastEpoch, numBadEpochs, cooldownCounter } = this;
+    const best = Number.isFinite(this.best) ? this.best : this.best > 0 ? 'Infinity' : '-Infinity';
     return { type: NAME, lastEpoch, best, numBadEpochs, cooldownCounter };
   }
 
+  /** Restores a state from {@link stateDict} (also after a JSON round trip); refuses any other. */
   loadStateDict(s: PlateauStateDict): void {
-    const ok =
-      s?.type === NAME &&
-      [s.lastEpoch, s.numBadEpochs, s.cooldownCounter].every(
-        (x) => Number.isInteger(x) && x >= 0,
-      ) &&
-      typeof s.best === 'number';
-    if (!ok) throw new RangeError(`${NAME}: cannot load scheduler state: not a ${NAME} state`);
-    ({
-      lastEpoch: this.lastEpoch,
-      best: this.best,
-      numBadEpochs: this.numBadEpochs,
-      cooldownCounter: this.cooldownCounter,
-    } = s);
+    const bad = (why: string): never => {
+      throw new RangeError(`${NAME}: cannot load scheduler state: ${why}`);
+    };
+    if (s === null || typeof s !== 'object') bad(`expected an object, got ${String(s)}`);
+    if (s.type !== NAME) bad(`type is ${JSON.stringify(s.type)}, expected "${NAME}"`);
+    for (const key of ['lastEpoch', 'numBadEpochs', 'cooldownCounter'] as const) {
+      const x = s[key];
+      if (!Number.isInteger(x) || x < 0) bad(`${key} must be an integer >= 0, got ${String(x)}`);
+    }
+    const raw = s.best as unknown;
+    const best =
+      raw === null
+        ? this.o.mode === 'min'
+          ? Infinity
+          : -Infinity
+        : raw === 'Infinity'
+          ? Infinity
+          : raw === '-Infinity'
+            ? -Infinity
+            : raw;
+    if (typeof best !== 'number' || Number.isNaN(best)) {
+      bad(`best must be a number, "Infinity" or "-Infinity", got ${JSON.stringify(raw)}`);
+    }
+    this.lastEpoch = s.lastEpoch;
+    this.best = best as number;
+    this.numBadEpochs = s.numBadEpochs;
+    this.cooldownCounter = s.cooldownCounter;
   }
 }

@@ -42,6 +42,21 @@ export function readHyper(group: object, key: HyperKey, owner: string): number {
   return value;
 }
 
+/**
+ * Refuses a value a schedule computed before it reaches a group: NaN or an infinity (a LambdaLR
+ * that divides by zero, say) would otherwise fail only at the optimizer's next step, far from its
+ * cause. A finite negative value is written, as PyTorch writes it: OneCycleLR's linear anneal,
+ * stepped once more after the last optimizer step as the usual loop does, ends slightly below 0;
+ * an optimizer step at a negative lr is then refused by the optimizer, naming it.
+ */
+export function checkHyper(owner: string, key: HyperKey, group: number, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RangeError(
+      `${owner}: the schedule gave ${key} = ${String(value)} for param group ${group}; it must be a finite number (nothing was changed)`,
+    );
+  }
+}
+
 /** Writes a numeric hyper-parameter of a group. */
 export function writeHyper(group: object, key: HyperKey, value: number): void {
   const [name, index] = splitKey(key);
@@ -107,7 +122,11 @@ export class Scheduler {
   private apply(): void {
     // Compute everything before writing anything, so a failing schedule changes nothing.
     const values = this.tracks.map((t, ti) =>
-      (this.bases[ti] as number[]).map((base) => t.schedule(this.lastEpoch, base)),
+      (this.bases[ti] as number[]).map((base, gi) => {
+        const v = t.schedule(this.lastEpoch, base);
+        checkHyper(this.type, t.key, gi, v);
+        return v;
+      }),
     );
     this.tracks.forEach((t, ti) =>
       this.optimizer.paramGroups.forEach((g, gi) =>
