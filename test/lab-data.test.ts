@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import {
   makeSparseLogreg,
   parseIdx,
 } from '../packages/lab/src/lab/index.ts';
+import type { Split } from '../packages/lab/src/lab/dataset.ts';
 
 const DIGITS_FILE = fileURLToPath(new URL('../packages/lab/data/digits.csv.gz', import.meta.url));
 
@@ -72,26 +73,99 @@ function idx(dims: number[], data: number[]): Buffer {
   return Buffer.concat([head, Buffer.from(data)]);
 }
 
-describe('Fashion-MNIST loader', () => {
-  test(`reads Debian's files in ${FASHION_MNIST_DIR}`, () => {
-    const { train, test: tst } = loadFashionMnist();
-    assert.equal(train.size, 60000);
-    assert.equal(tst.size, 10000);
-    assert.equal(train.features, 784);
-    // The data set's documentation: 6,000 training and 1,000 test images per class.
-    for (const [set, per] of [
-      [train, 6000],
-      [tst, 1000],
-    ] as const) {
-      const counts = new Array<number>(10).fill(0);
-      for (const y of set.y) counts[y]!++;
-      assert.deepEqual(counts, new Array(10).fill(per));
+const FASHION_FIXTURE = fileURLToPath(new URL('fixtures/fashion-mnist/', import.meta.url));
+const FASHION_FILES = [
+  'train-images-idx3-ubyte',
+  'train-labels-idx1-ubyte',
+  't10k-images-idx3-ubyte',
+  't10k-labels-idx1-ubyte',
+] as const;
+// Any of Debian's files present counts as installed: a partial install then fails, never skips.
+const FULL_FASHION = FASHION_FILES.some((b) =>
+  [b, b + '.gz'].some((f) => existsSync(join(FASHION_MNIST_DIR, f))),
+);
+
+/** An IDX file read here independently of the lab's parser: its dimensions and its bytes. */
+function rawIdx(dir: string, base: string): { dims: number[]; data: Buffer } {
+  const gz = join(dir, base + '.gz');
+  const b = existsSync(gz) ? gunzipSync(readFileSync(gz)) : readFileSync(join(dir, base));
+  const dims = Array.from({ length: b[3]! }, (_, i) => b.readUInt32BE(4 + 4 * i));
+  return { dims, data: b.subarray(4 + 4 * dims.length) };
+}
+
+/** Checks a loaded split against the raw files in `dir`: sizes from the headers, every label and pixel. */
+function checkAgainstRaw(dir: string, split: Split): void {
+  const [trainX, trainY, testX, testY] = FASHION_FILES.map((b) => rawIdx(dir, b));
+  for (const [set, images, labels] of [
+    [split.train, trainX!, trainY!],
+    [split.test, testX!, testY!],
+  ] as const) {
+    assert.equal(set.size, images.dims[0]);
+    assert.equal(labels.dims[0], images.dims[0]);
+    assert.equal(set.features, images.dims[1]! * images.dims[2]!);
+    assert.ok(Buffer.from(set.y).equals(labels.data), 'labels');
+    assert.ok(
+      set.y.every((y) => y < set.classes),
+      `labels in [0, ${set.classes})`,
+    );
+    let differ = 0;
+    for (let i = 0; i < images.data.length; i++) {
+      if (set.x[i] !== Math.fround(images.data[i]! / 255)) differ++;
     }
-    // Against the raw file: the header is 16 bytes, then the pixels.
-    const raw = gunzipSync(readFileSync(join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz')));
-    for (const i of [0, 1234, 784 * 9999 + 400])
-      assert.equal(tst.x[i], Math.fround(raw[16 + i]! / 255));
+    assert.equal(differ, 0, 'pixels / 255');
+  }
+}
+
+describe('Fashion-MNIST loader', () => {
+  test('reads the fixture (test/fixtures/fashion-mnist, a cut of the full set)', () => {
+    const split = loadFashionMnist(FASHION_FIXTURE);
+    checkAgainstRaw(FASHION_FIXTURE, split);
+    assert.equal(split.train.classes, 10);
+    // The cut is only useful for training if every class is in both splits.
+    for (const set of [split.train, split.test]) {
+      assert.equal(new Set(set.y).size, set.classes);
+    }
   });
+
+  if (FULL_FASHION) {
+    test(`reads Debian's full set in ${FASHION_MNIST_DIR}, whose first records are the fixture`, () => {
+      const full = loadFashionMnist();
+      assert.equal(full.train.size, 60000);
+      assert.equal(full.test.size, 10000);
+      assert.equal(full.train.features, 784);
+      // The data set's documentation: 6,000 training and 1,000 test images per class.
+      for (const [set, per] of [
+        [full.train, 6000],
+        [full.test, 1000],
+      ] as const) {
+        const counts = new Array<number>(10).fill(0);
+        for (const y of set.y) counts[y]!++;
+        assert.deepEqual(counts, new Array(10).fill(per));
+      }
+      checkAgainstRaw(FASHION_MNIST_DIR, full);
+      const cut = loadFashionMnist(FASHION_FIXTURE);
+      for (const [part, whole] of [
+        [cut.train, full.train],
+        [cut.test, full.test],
+      ] as const) {
+        assert.deepEqual(part.y, whole.y.subarray(0, part.size));
+        assert.deepEqual(part.x, whole.x.subarray(0, part.x.length));
+      }
+    });
+  } else {
+    test(`Debian's full set: not installed in ${FASHION_MNIST_DIR} (apt-get install -y dataset-fashion-mnist)`, (t) => {
+      t.diagnostic(
+        `Fashion-MNIST full set not installed in ${FASHION_MNIST_DIR}: only the fixture was read; ` +
+          'apt-get install -y dataset-fashion-mnist tests the full set too',
+      );
+      assert.throws(
+        () => loadFashionMnist(),
+        (e: Error) =>
+          e.message.includes(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte')) &&
+          /apt-get install -y dataset-fashion-mnist/.test(e.message),
+      );
+    });
+  }
 
   test('reads raw and gzipped IDX files from any directory (--data)', () => {
     for (const gz of [false, true]) {
