@@ -1,5 +1,5 @@
 /**
- * The fast paths in a real browser (Debian's Chromium, headless, through playwright-core): the
+ * The fast paths in a real browser (a headless Chromium, see playground-browser.ts, through playwright-core): the
  * built package (dist/) is served on localhost and imported by a page that is not cross-origin
  * isolated, so the arena falls back to a plain (non-shared) memory.
  */

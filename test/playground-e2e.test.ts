@@ -1,4 +1,4 @@
-// The playground in a real browser: Debian's Chromium, headless, driven by playwright-core.
+// The playground in a real browser: a headless Chromium (see playground-browser.ts), driven by playwright-core.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
