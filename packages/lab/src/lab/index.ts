@@ -5,6 +5,7 @@ import 'descent-optim/fast';
 export * from './browser.ts';
 export { loadDigits } from './node/digits.ts';
 export { loadFashionMnist, FASHION_MNIST_DIR } from './node/fashion.ts';
+export { loadCsvSplit } from './node/csv.ts';
 export { mlpModel, loadTf, type MlpOptions, type TfBackend } from './models/mlp-tfjs.ts';
 export {
   PROBLEMS,

@@ -7,7 +7,8 @@ import { Rng } from '../rng.ts';
 /**
  * Reads a classification data set from a CSV file (optionally gzipped): numeric columns, the
  * last one an integer class label in [0, 255]; a header line is skipped if it is not numeric.
- * Splits it 80/20 into train and test with a seeded shuffle. Errors name the line and column.
+ * Splits it 80/20 into train and test with a seeded shuffle. Errors name the file's line (as an
+ * editor numbers it: header and blank lines counted) and the column.
  */
 export function loadCsvSplit(path: string, seed = 0): Split {
   let text: string;
@@ -22,28 +23,33 @@ export function loadCsvSplit(path: string, seed = 0): Split {
         : `cannot read ${path}: ${(e as Error).message}`,
     );
   }
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  // Each row keeps its line number in the file (1-based), for errors: blank lines and the
+  // header are skipped, so the row's index is not it.
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, no: i + 1 }))
+    .filter((l) => l.line.trim() !== '');
   if (
     lines.length > 0 &&
-    lines[0]!.split(',').some((c) => c.trim() !== '' && Number.isNaN(Number(c)))
+    lines[0]!.line.split(',').some((c) => c.trim() !== '' && Number.isNaN(Number(c)))
   )
     lines.shift();
   if (lines.length < 5) throw new Error(`${path}: needs at least 5 data rows, got ${lines.length}`);
-  const features = lines[0]!.split(',').length - 1;
+  const features = lines[0]!.line.split(',').length - 1;
   if (features < 1) throw new Error(`${path}: needs feature columns and a label column`);
   const x = new Float32Array(lines.length * features);
   const y = new Uint8Array(lines.length);
-  lines.forEach((line, r) => {
+  lines.forEach(({ line, no }, r) => {
     const cells = line.split(',');
     if (cells.length !== features + 1)
-      throw new Error(`${path}:${r + 1}: expected ${features + 1} columns, got ${cells.length}`);
+      throw new Error(`${path}:${no}: expected ${features + 1} columns, got ${cells.length}`);
     cells.forEach((c, j) => {
       const v = Number(c);
       if (c.trim() === '' || !Number.isFinite(v))
-        throw new Error(`${path}:${r + 1}: column ${j + 1} is not a number: ${JSON.stringify(c)}`);
+        throw new Error(`${path}:${no}: column ${j + 1} is not a number: ${JSON.stringify(c)}`);
       if (j < features) x[r * features + j] = v;
       else if (!Number.isInteger(v) || v < 0 || v > 255)
-        throw new Error(`${path}:${r + 1}: the label must be an integer in [0, 255], got ${c}`);
+        throw new Error(`${path}:${no}: the label must be an integer in [0, 255], got ${c}`);
       else y[r] = v;
     });
   });
