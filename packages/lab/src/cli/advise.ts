@@ -8,13 +8,12 @@ import {
 } from '../lab/compare/advise.ts';
 import { builtinRaceProblem } from '../lab/compare/builtin.ts';
 import { workerExecutor } from '../lab/compare/pool.ts';
-import type { RaceProblem } from '../lab/compare/problems.ts';
-import { softmaxModel } from '../lab/models/softmax.ts';
-import { loadCsvSplit } from '../lab/node/csv.ts';
+import { csvProblem } from '../lab/node/csv-problem.ts';
 import { PROBLEM_NAMES } from '../lab/problems.ts';
 import type { BatchSize } from '../lab/sampler.ts';
 import { formatNumber } from '../lab/compare/format.ts';
 import { nameList, positiveInt } from './args.ts';
+import { dataFileOption } from './options.ts';
 import { SUMMARY_WIDTH, wrapText } from './text.ts';
 
 interface AdviseFlags {
@@ -22,20 +21,6 @@ interface AdviseFlags {
   dataFile?: string;
   seeds: number;
   json?: boolean;
-}
-
-/** A CSV file as a race problem: softmax regression on its features, 80/20 split. */
-function csvProblem(path: string, batchSize: BatchSize = 32): RaceProblem {
-  const split = loadCsvSplit(path);
-  return {
-    name: path,
-    description: `softmax regression on ${path} (${split.train.size} train, ${split.test.size} test rows, ${split.train.features} features)`,
-    kind: 'dataset',
-    epochs: 10,
-    batchSize,
-    objective: 'loss',
-    create: async () => softmaxModel(split.train, split.test),
-  };
 }
 
 /** Breaks a paragraph into lines of at most `cols` columns, later lines after `indent`. */
@@ -126,10 +111,7 @@ export function adviseCommand(): Command {
       `a built-in problem: ${PROBLEM_NAMES.join(', ')}`,
       nameList([...PROBLEM_NAMES]),
     )
-    .option(
-      '--data-file <csv>',
-      'a CSV file (optionally .gz): numeric features, integer class label last',
-    )
+    .addOption(dataFileOption())
     .option('--seeds <k>', 'seeds of the trial race', positiveInt, TRIAL_SEEDS)
     .option('--json', 'print the advice as JSON')
     .action(async (flags: AdviseFlags) => {
@@ -142,7 +124,7 @@ export function adviseCommand(): Command {
       const resize = (b: BatchSize) =>
         name
           ? builtinRaceProblem(name, 'quick', problem.kind === 'dataset' ? { batchSize: b } : {})
-          : csvProblem(flags.dataFile!, b);
+          : csvProblem(flags.dataFile!, { batchSize: b });
       const a = await advise(problem, { seeds: flags.seeds, resize, executor: workerExecutor() });
       if (flags.json) {
         process.stdout.write(

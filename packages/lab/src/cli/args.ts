@@ -3,28 +3,40 @@ import type { BatchSize } from '../lab/sampler.ts';
 
 /** Commander argument parsers that reject bad values with a message naming the allowed range. */
 
+// Number() alone reads '0x10' as 16, '0b1' as 1 and '' as 0: a typo would run silently with
+// another value. The CLI takes plain decimals only (with an exponent: 1e-3).
+const DECIMAL = /^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const DIGITS = /^\d+$/;
+
+/** The largest integer an option takes: beyond it a double no longer holds every integer. */
+const MAX_INT = Number.MAX_SAFE_INTEGER;
+
 export function positiveNumber(value: string): number {
   const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x <= 0) {
-    throw new InvalidArgumentError('must be a finite number > 0.');
+  if (!DECIMAL.test(value.trim()) || !Number.isFinite(x) || x <= 0) {
+    throw new InvalidArgumentError(
+      'must be a finite number > 0, written in decimal (such as 0.01 or 1e-3).',
+    );
   }
   return x;
 }
 
+/** An integer in [1, 2⁵³ − 1], in decimal digits. */
 export function positiveInt(value: string): number {
   const x = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(x) || x < 1) {
-    throw new InvalidArgumentError('must be an integer >= 1.');
+  if (!DIGITS.test(value.trim()) || x < 1 || x > MAX_INT) {
+    throw new InvalidArgumentError(`must be an integer >= 1 and <= ${MAX_INT}.`);
   }
   return x;
 }
 
 export function batchSize(value: string): BatchSize {
   if (value === 'full') return 'full';
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new InvalidArgumentError("must be 'full' or an integer >= 1.");
+  const x = Number(value);
+  if (!DIGITS.test(value.trim()) || x < 1 || x > MAX_INT) {
+    throw new InvalidArgumentError(`must be 'full' or an integer >= 1 and <= ${MAX_INT}.`);
   }
-  return Number(value);
+  return x;
 }
 
 /** A comma-separated list of names, each one of `known`. */
@@ -46,7 +58,7 @@ export function nameList(known: readonly string[]): (value: string) => string[] 
 /** A seed: an integer in [0, 2³² − 1]. */
 export function seed(value: string): number {
   const x = Number(value);
-  if (!/^\d+$/.test(value.trim()) || x > 4294967295) {
+  if (!DIGITS.test(value.trim()) || x > 4294967295) {
     throw new InvalidArgumentError('must be an integer in [0, 4294967295].');
   }
   return x;

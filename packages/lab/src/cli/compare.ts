@@ -23,14 +23,19 @@ import {
   type BatchRaceRecord,
 } from '../lab/compare/report/write.ts';
 import { FASHION_MNIST_DIR } from '../lab/node/fashion.ts';
+import { csvProblem } from '../lab/node/csv-problem.ts';
 import { raceProgress } from '../lab/node/race-progress.ts';
+import { progressStyle } from '../lab/node/terminal.ts';
 import { PROBLEM_NAMES } from '../lab/problems.ts';
 import type { BatchSize } from '../lab/sampler.ts';
 import { batchSize, batchSizeList, nameList, positiveInt, positiveNumber } from './args.ts';
 import { batchSummary, summary } from './compare-summary.ts';
+import { backendOption, dataFileOption } from './options.ts';
+import { ensureWritableDir } from './writable.ts';
 
 interface CompareFlags {
   problem?: string[];
+  dataFile?: string;
   optimizers?: string[];
   batchSize?: BatchSize;
   batchSizes?: BatchSize[];
@@ -45,6 +50,8 @@ interface CompareFlags {
   backend: 'cpu' | 'wasm';
   data?: string;
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function fashionInstalled(dir: string): boolean {
   return ['train-images-idx3-ubyte.gz', 'train-images-idx3-ubyte'].some((f) =>
@@ -61,9 +68,10 @@ export function compareCommand(): Command {
     )
     .option(
       '--problem <names>',
-      `comma-separated problems (default: ${QUICK_SUITE.join(',')}); known: ${known.join(', ')}`,
+      `comma-separated problems (default: ${QUICK_SUITE.join(',')}, none with --data-file); known: ${known.join(', ')}`,
       nameList(known),
     )
+    .addOption(dataFileOption())
     .option(
       '--optimizers <names>',
       `comma-separated optimizers (default: ${DEFAULT_CONTENDERS.join(',')}); known: ${CONTENDERS.map((c) => c.name).join(', ')}`,
@@ -92,113 +100,138 @@ export function compareCommand(): Command {
     .option('--lr <x>', 'a fixed learning rate for every optimizer (no tuning)', positiveNumber)
     .option('--out <dir>', 'where to write index.html and results.json', 'descent-report')
     .option('--json', 'print results.json to stdout instead of the ranking table')
-    .option('--quiet', 'no progress bars')
+    .option('--quiet', 'no progress (bars on a terminal, plain lines on stderr elsewhere)')
     .option('--threads <n>', 'worker threads', positiveInt, Math.min(4, availableParallelism()))
-    .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend for the MLPs')
-        .choices(['cpu', 'wasm'])
-        .default('wasm'),
-    )
+    .addOption(backendOption())
     .option('--data <dir>', `Fashion-MNIST directory (default ${FASHION_MNIST_DIR})`)
     .action(async (flags: CompareFlags) => {
-      const names = [...(flags.problem ?? QUICK_SUITE)];
-      const dataDir = flags.data ?? FASHION_MNIST_DIR;
-      if (!flags.problem && flags.budget === 'full') {
-        if (fashionInstalled(dataDir)) names.push(...FULL_EXTRA);
-        else
-          process.stderr.write(
-            `note: Fashion-MNIST not found in ${dataDir}; install it with: apt-get install dataset-fashion-mnist\n`,
-          );
+      if (flags.batchSizes && flags.batchSize !== undefined) {
+        throw new Error('--batch-sizes and --batch-size exclude each other: give one');
       }
-      const build = (n: string, b?: BatchSize) =>
-        builtinRaceProblem(n, flags.budget, {
+      // Before any work: a path that cannot be written would otherwise lose the whole race.
+      const undo = ensureWritableDir(flags.out, '--out');
+      try {
+        await runCompare(flags);
+      } catch (e) {
+        undo();
+        throw e;
+      }
+    });
+}
+
+/** The race, the report and the summary of `descent compare`, its flags checked. */
+async function runCompare(flags: CompareFlags): Promise<void> {
+  const file = flags.dataFile;
+  // The default suite unless problems are named, by --problem or --data-file (or both).
+  const suite = !flags.problem && file === undefined;
+  const names = [...(flags.problem ?? (suite ? QUICK_SUITE : [])), ...(file ? [file] : [])];
+  const dataDir = flags.data ?? FASHION_MNIST_DIR;
+  if (suite && flags.budget === 'full') {
+    if (fashionInstalled(dataDir)) names.push(...FULL_EXTRA);
+    else
+      process.stderr.write(
+        `note: Fashion-MNIST not found in ${dataDir}; install it with: apt-get install dataset-fashion-mnist\n`,
+      );
+  }
+  const build = (n: string, b?: BatchSize) =>
+    n === file
+      ? csvProblem(n, {
+          ...(flags.epochs ? { epochs: flags.epochs } : {}),
+          ...(b !== undefined ? { batchSize: b } : {}),
+        })
+      : builtinRaceProblem(n, flags.budget, {
           backend: flags.backend,
           ...(flags.data ? { dataDir: flags.data } : {}),
           ...(flags.epochs ? { epochs: flags.epochs } : {}),
           ...(b !== undefined ? { batchSize: b } : {}),
         });
-      if (flags.batchSizes && flags.batchSize !== undefined) {
-        throw new Error('--batch-sizes and --batch-size exclude each other: give one');
-      }
-      const progress = raceProgress(flags.quiet === true || flags.json === true);
-      const started = Date.now();
-      let results: CompareResults;
-      let batch: BatchRaceResult | undefined;
-      try {
-        const common = {
-          ...(flags.optimizers ? { optimizers: flags.optimizers } : {}),
-          seeds: flags.seeds,
-          ...(flags.lr ? { lr: flags.lr } : {}),
-          executor: workerExecutor(flags.threads),
-          onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
-        };
-        if (flags.batchSizes) {
-          const data = (flags.problem ?? ['digits-logreg']).filter(
-            (n) => build(n).kind === 'dataset',
-          );
-          if (data.length === 0) {
-            throw new Error(
-              `--batch-sizes races data problems (a test function has no batches); none among: ${names.join(', ')}`,
-            );
-          }
-          batch = await batchRace({
-            ...common,
-            problems: data.map((n) => ({ name: n, at: (b: BatchSize) => build(n, b) })),
-            batchSizes: flags.batchSizes,
-          });
-          results = batch.race;
-        } else {
-          results = await compare({
-            ...common,
-            problems: names.map((n) => build(n, flags.batchSize)),
-          });
-          // The default suite also races batch sizes, on a problem and optimizers of its own.
-          if (!flags.problem && flags.batchSize === undefined) {
-            const plan = BATCH_SUITE[flags.budget];
-            const opts = flags.optimizers ? flags.optimizers.slice(0, 1) : plan.optimizers;
-            batch = await batchRace({
-              ...common,
-              optimizers: opts,
-              problems: [
-                {
-                  name: plan.problem,
-                  at: (b: BatchSize) =>
-                    builtinRaceProblem(plan.problem, flags.budget, {
-                      backend: flags.backend,
-                      epochs: flags.epochs ?? plan.epochs,
-                      batchSize: b,
-                    }),
-                },
-              ],
-              batchSizes: plan.batchSizes,
-            });
-          }
-        }
-      } finally {
-        progress.stop();
-      }
-      // A batch-size race's problems are one problem at several batch sizes: the optimizer
-      // claims would count them as separate problems, so such a race is judged on its own claims.
-      const claims = [
-        ...(batch?.race === results ? [] : evaluateClaims(results)),
-        ...(batch ? evaluateBatchClaims(batch) : []),
-      ];
-      const command = `descent compare ${process.argv.slice(3).join(' ')}`.trim();
-      const machine = `${availableParallelism()} cores, Node ${process.version}, ${flags.threads} worker thread(s)`;
-      const record: BatchRaceRecord | undefined = batch
-        ? { batchSizes: batch.batchSizes, targets: batch.targets, entries: batch.entries }
-        : undefined;
-      const paths = await writeReport(flags.out, results, claims, { command, machine }, record);
-      if (flags.json) {
-        process.stdout.write(
-          resultsJson({ ...results, claims, ...batchRaceFields(record) }) + '\n',
+  const progress = raceProgress(progressStyle(flags.quiet === true));
+  const optimizerCount = (flags.optimizers ?? DEFAULT_CONTENDERS).length;
+  const started = Date.now();
+  let results: CompareResults;
+  let batch: BatchRaceResult | undefined;
+  try {
+    const common = {
+      ...(flags.optimizers ? { optimizers: flags.optimizers } : {}),
+      seeds: flags.seeds,
+      ...(flags.lr ? { lr: flags.lr } : {}),
+      executor: workerExecutor(flags.threads),
+      onProgress: (p: Parameters<typeof progress.update>[0]) => progress.update(p),
+    };
+    if (flags.batchSizes) {
+      const data = (suite ? ['digits-logreg'] : names).filter((n) => build(n).kind === 'dataset');
+      if (data.length === 0) {
+        throw new Error(
+          `--batch-sizes races data problems (a test function has no batches); none among: ${names.join(', ')}`,
         );
-        return;
       }
-      process.stdout.write(summary(results, claims));
-      if (batch) process.stdout.write(batchSummary(batch));
-      process.stdout.write(
-        `\nreport: ${paths.html}\nnumbers: ${paths.json}\n(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+      progress.begin(
+        `batch-size race: ${data.join(', ')} at batch sizes ${flags.batchSizes.join(', ')}, ${plural(optimizerCount, 'optimizer')}, ${plural(flags.seeds, 'seed')}`,
+        0,
       );
-    });
+      batch = await batchRace({
+        ...common,
+        problems: data.map((n) => ({ name: n, at: (b: BatchSize) => build(n, b) })),
+        batchSizes: flags.batchSizes,
+      });
+      results = batch.race;
+    } else {
+      progress.begin(
+        `race: ${plural(names.length, 'problem')}, ${plural(optimizerCount, 'optimizer')}, ${plural(flags.seeds, 'seed')}`,
+        names.length,
+      );
+      results = await compare({
+        ...common,
+        problems: names.map((n) => build(n, flags.batchSize)),
+      });
+      // The default suite also races batch sizes, on a problem and optimizers of its own.
+      if (suite && flags.batchSize === undefined) {
+        const plan = BATCH_SUITE[flags.budget];
+        const opts = flags.optimizers ? flags.optimizers.slice(0, 1) : plan.optimizers;
+        progress.begin(
+          `batch-size race: ${plan.problem} at batch sizes ${plan.batchSizes.join(', ')}, ${opts.join(', ')}`,
+          0,
+        );
+        batch = await batchRace({
+          ...common,
+          optimizers: opts,
+          problems: [
+            {
+              name: plan.problem,
+              at: (b: BatchSize) =>
+                builtinRaceProblem(plan.problem, flags.budget, {
+                  backend: flags.backend,
+                  epochs: flags.epochs ?? plan.epochs,
+                  batchSize: b,
+                }),
+            },
+          ],
+          batchSizes: plan.batchSizes,
+        });
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  // A batch-size race's problems are one problem at several batch sizes: the optimizer
+  // claims would count them as separate problems, so such a race is judged on its own claims.
+  const claims = [
+    ...(batch?.race === results ? [] : evaluateClaims(results)),
+    ...(batch ? evaluateBatchClaims(batch) : []),
+  ];
+  const command = `descent compare ${process.argv.slice(3).join(' ')}`.trim();
+  const machine = `${availableParallelism()} cores, Node ${process.version}, ${flags.threads} worker thread(s)`;
+  const record: BatchRaceRecord | undefined = batch
+    ? { batchSizes: batch.batchSizes, targets: batch.targets, entries: batch.entries }
+    : undefined;
+  const paths = await writeReport(flags.out, results, claims, { command, machine }, record);
+  if (flags.json) {
+    process.stdout.write(resultsJson({ ...results, claims, ...batchRaceFields(record) }) + '\n');
+    return;
+  }
+  process.stdout.write(summary(results, claims));
+  if (batch) process.stdout.write(batchSummary(batch));
+  process.stdout.write(
+    `\nreport: ${paths.html}\nnumbers: ${paths.json}\n(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+  );
 }

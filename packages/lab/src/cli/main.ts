@@ -8,9 +8,14 @@ import { compareCommand } from './compare.ts';
 import { playgroundCommand } from './playground.ts';
 import { replayCommand } from './replay.ts';
 import { trainCommand } from './train.ts';
+import { exitOnWriteError } from './output.ts';
+import { labVersion } from './version.ts';
+
+exitOnWriteError();
 
 const program = new Command('descent')
   .description('Gradient-descent optimizers exact against torch.optim, and a lab that races them')
+  .version(labVersion(), '-V, --version', 'print the version of descent-lab')
   .option('--debug', 'print stack traces on errors')
   .exitOverride();
 

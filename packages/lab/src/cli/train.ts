@@ -1,17 +1,21 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import type { Optimizer } from 'descent-optim/internal/core/optimizer';
-import { OPTIMIZER_NAMES } from 'descent-optim/internal/core/registry';
 import type { CommonOptions } from 'descent-optim/internal/core/types';
 import { TEST_FUNCTIONS } from '../lab/functions.ts';
-import { findProblem } from '../lab/problems.ts';
-import { progressBar, type Progress } from '../lab/node/progress.ts';
+import { trainProgress, type Progress } from '../lab/node/progress.ts';
+import { progressStyle } from '../lab/node/terminal.ts';
 import { resolveBatchSize, type BatchSize } from '../lab/sampler.ts';
 import { Trainer } from '../lab/trainer.ts';
 import { batchSize, positiveInt, positiveNumber, seed } from './args.ts';
+import { backendOption, dataFileOption } from './options.ts';
 import { resumeRun, saveRun, type RunConfig } from './train-checkpoint.ts';
+import { findTrainOptimizer, trainerOptimizer, TRAIN_OPTIMIZERS } from './train-optimizer.ts';
+import { trainProblem } from './train-problem.ts';
+import { ensureWritableFile } from './writable.ts';
 
 interface TrainFlags {
-  problem: string;
+  problem?: string;
+  dataFile?: string;
   optimizer: string;
   lr?: number;
   epochs?: number;
@@ -29,15 +33,21 @@ interface TrainFlags {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const fmt = (x: number | null) => (x === null ? '-' : x.toPrecision(5));
 
-/** `descent train`: trains one optimizer on one built-in problem and reports the curves. */
+/** Work between two yields to the event loop, ms: what a Ctrl-C may wait before it is seen. */
+const YIELD_MS = 50;
+
+/** `descent train`: trains one optimizer on one problem and reports the curves. */
 export function trainCommand(): Command {
   return new Command('train')
-    .description('Train one optimizer on a built-in problem; record loss, lr, norms and accuracy')
-    .requiredOption(
-      '--problem <name>',
-      `digits-mlp, digits-logreg, fashion-mlp, fashion-logreg, sparse-logreg or a test function (${TEST_FUNCTIONS.map((f) => f.name).join(', ')})`,
+    .description(
+      'Train one optimizer on a built-in problem or a CSV file; record loss, lr, norms and accuracy',
     )
-    .requiredOption('--optimizer <name>', OPTIMIZER_NAMES.join(', '))
+    .option(
+      '--problem <name>',
+      `digits-mlp, digits-logreg, fashion-mlp, fashion-logreg, sparse-logreg or a test function (${TEST_FUNCTIONS.map((f) => f.name).join(', ')}); or give --data-file`,
+    )
+    .addOption(dataFileOption())
+    .requiredOption('--optimizer <name>', TRAIN_OPTIMIZERS.join(', '))
     .option('--lr <x>', "learning rate (default: the optimizer's own)", positiveNumber)
     .option(
       '--epochs <n>',
@@ -50,11 +60,7 @@ export function trainCommand(): Command {
       batchSize,
     )
     .option('--seed <s>', 'seed of the data order and the initial weights', seed, 0)
-    .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend for the MLPs')
-        .choices(['cpu', 'wasm'])
-        .default('cpu'),
-    )
+    .addOption(backendOption())
     .option('--data <dir>', 'directory with the four Fashion-MNIST IDX files (gzipped or raw)')
     .option(
       '--checkpoint <file>',
@@ -65,17 +71,9 @@ export function trainCommand(): Command {
     .option('--json', 'print one JSON object with the curves and a final summary')
     .option('--quiet', 'no progress bar and no per-epoch lines')
     .action(async (o: TrainFlags) => {
-      let problem;
-      try {
-        problem = findProblem(o.problem);
-      } catch (e) {
-        throw new Error(`--problem: ${(e as Error).message}`);
-      }
-      if (!OPTIMIZER_NAMES.includes(o.optimizer.toLowerCase() as never)) {
-        throw new Error(
-          `--optimizer: unknown optimizer "${o.optimizer}"; known: ${OPTIMIZER_NAMES.join(', ')}`,
-        );
-      }
+      const problem = trainProblem(o);
+      const optimizer = findTrainOptimizer(o.optimizer);
+      if (o.checkpoint) ensureWritableFile(o.checkpoint, '--checkpoint');
       const epochs = o.epochs ?? problem.defaults.epochs;
       const bs = o.batchSize ?? problem.defaults.batchSize;
       const model = await problem.create({
@@ -83,30 +81,23 @@ export function trainCommand(): Command {
         backend: o.backend,
         ...(o.data !== undefined && { dataDir: o.data }),
       });
-      const quiet = o.quiet === true;
       const stepsPerEpoch = Math.ceil(model.trainSize / resolveBatchSize(bs, model.trainSize));
-      const progress: { bar?: Progress } = {};
+      const progress: { shown?: Progress } = {};
       const trainer = new Trainer(model, {
-        optimizer: o.optimizer.toLowerCase(),
-        optimizerOptions: o.lr !== undefined ? { lr: o.lr } : {},
+        ...trainerOptimizer(optimizer, o.lr, epochs * stepsPerEpoch),
         epochs,
         batchSize: bs,
         seed: o.seed,
         recordParams: problem.kind === 'function',
-        onStep: (st) => progress.bar?.update(st.step, st.loss),
-        onEpoch: (e) => {
-          // A test function's epoch is one step: a line per step would drown the summary.
-          if (o.json || quiet || process.stderr.isTTY || problem.kind === 'function') return;
-          process.stdout.write(
-            `epoch ${e.epoch}/${epochs}  train loss ${fmt(e.trainLoss)}  test accuracy ${fmt(e.testAccuracy)}  ${(e.timeMs / 1000).toFixed(2)} s\n`,
-          );
-        },
+        onStep: (st) => progress.shown?.update(st.step, st.loss),
+        onEpoch: (e) => progress.shown?.epoch(e),
       });
-      const lrUsed = (trainer.optimizer.paramGroups[0] as { lr: number }).lr;
+      // The lr the run starts with (adam-sgd's SGD phase later schedules its own).
+      const lr = (trainer.optimizer.paramGroups[0] as { lr: number }).lr;
       const config: RunConfig = {
         problem: problem.name,
-        optimizer: o.optimizer.toLowerCase(),
-        lr: lrUsed,
+        optimizer: optimizer.name,
+        lr,
         batchSize: bs,
         seed: o.seed,
         backend: problem.tfjs ? o.backend : null,
@@ -114,35 +105,40 @@ export function trainCommand(): Command {
       if (o.resume) await resumeRun(o.resume, trainer, config);
       const every = o.every ?? stepsPerEpoch;
       // Created after the Trainer, whose constructor checks the optimizer options and may throw.
-      const bar = progressBar(epochs * stepsPerEpoch, quiet);
-      progress.bar = bar;
+      const shown = trainProgress({
+        style: progressStyle(o.quiet === true),
+        steps: epochs * stepsPerEpoch,
+        epochs,
+        stepPerEpoch: problem.kind === 'function',
+      });
+      progress.shown = shown;
       let lastEpoch = 0;
+      let yielded = performance.now();
       try {
         while (trainer.step()) {
           if (o.checkpoint && trainer.stepsTaken % every === 0) {
             await saveRun(o.checkpoint, trainer, config);
           }
-          if (trainer.epochsDone !== lastEpoch) {
+          // Between epochs and every YIELD_MS: the bar's timer redraws, and SIGINT / SIGTERM,
+          // whose handlers run only on the event loop, are seen mid-epoch (setImmediate: µs).
+          if (trainer.epochsDone !== lastEpoch || performance.now() - yielded > YIELD_MS) {
             lastEpoch = trainer.epochsDone;
-            // Lets the bar's timer redraw between epochs (setImmediate costs microseconds).
             await new Promise((resolve) => setImmediate(resolve));
+            yielded = performance.now();
           }
         }
       } finally {
-        bar.stop();
+        shown.stop();
       }
       // The last state too, so that a later --resume with more --epochs continues from the end.
       if (o.checkpoint) await saveRun(o.checkpoint, trainer, config);
       const result = trainer.result();
       model.dispose?.();
-      // A named descent optimizer: its first group holds the lr it ran with.
-      const opt = trainer.optimizer as Optimizer<CommonOptions>;
-      const lr = opt.paramGroups[0]!.lr;
       if (o.json) {
         const out = {
           config: {
             problem: problem.name,
-            optimizer: o.optimizer.toLowerCase(),
+            optimizer: optimizer.name,
             lr,
             epochs,
             batchSize: bs,
@@ -163,8 +159,11 @@ export function trainCommand(): Command {
         return;
       }
       const f = result.final;
+      // A named descent optimizer carries its class name; a composed one its label in compare.
+      const label =
+        optimizer.composed?.label ?? (trainer.optimizer as Optimizer<CommonOptions>).name;
       const lines = [
-        `${problem.name} / ${opt.name} (lr ${lr}), batch size ${bs}, seed ${o.seed}`,
+        `${problem.name} / ${label} (lr ${lr}), batch size ${bs}, seed ${o.seed}`,
         `  ${plural(f.epochs, 'epoch')}, ${plural(f.steps, 'step')}, ${(result.timeMs / 1000).toFixed(2)} s training`,
         `  final train loss ${fmt(f.trainLoss)}` +
           (f.testAccuracy !== null ? `, test accuracy ${fmt(f.testAccuracy)}` : ''),

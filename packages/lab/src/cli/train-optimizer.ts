@@ -1,0 +1,51 @@
+import { OPTIMIZER_NAMES } from 'descent-optim/internal/core/registry';
+import { CONTENDERS, type Contender } from '../lab/compare/contenders.ts';
+import type { TrainOptions } from '../lab/trainer.ts';
+
+// compare's contenders that are no single optimizer (adam-sgd: Adam, then SGD): train builds
+// them as compare does, so that the two commands take the same names.
+const COMPOSED: readonly Contender[] = CONTENDERS.filter(
+  (c) => !(OPTIMIZER_NAMES as readonly string[]).includes(c.name),
+);
+
+/** Every name `descent train --optimizer` takes: createOptimizer's, then compare's adam-sgd. */
+export const TRAIN_OPTIMIZERS: readonly string[] = [
+  ...OPTIMIZER_NAMES,
+  ...COMPOSED.map((c) => c.name),
+];
+
+/** An optimizer of `descent train`, checked by name before any work. */
+export interface TrainOptimizer {
+  /** The lower-case name, as recorded in the output and in checkpoints. */
+  readonly name: string;
+  /** compare's contender for a composed optimizer (adam-sgd); undefined for a named one. */
+  readonly composed?: Contender;
+}
+
+/** Looks `name` up (case-insensitive); the error lists every name train takes. */
+export function findTrainOptimizer(name: string): TrainOptimizer {
+  const key = name.toLowerCase();
+  if ((OPTIMIZER_NAMES as readonly string[]).includes(key)) return { name: key };
+  const composed = COMPOSED.find((c) => c.name === key);
+  if (!composed) {
+    throw new Error(
+      `--optimizer: unknown optimizer "${name}"; known: ${TRAIN_OPTIMIZERS.join(', ')}`,
+    );
+  }
+  return { name: key, composed };
+}
+
+/**
+ * The Trainer's optimizer options: a name with its lr for a named optimizer; for a composed one
+ * the contender's own build at `lr` (default: its own) for a run of `steps` steps, since its
+ * switch point is a fraction of the run.
+ */
+export function trainerOptimizer(
+  o: TrainOptimizer,
+  lr: number | undefined,
+  steps: number,
+): Pick<TrainOptions, 'optimizer' | 'optimizerOptions'> {
+  const c = o.composed;
+  if (!c) return { optimizer: o.name, optimizerOptions: lr !== undefined ? { lr } : {} };
+  return { optimizer: (params) => c.build(params, lr ?? c.defaultLr, steps) };
+}
