@@ -71,6 +71,28 @@ describe('descent train --checkpoint / --resume', () => {
     assert.equal(r.stdout, '');
   });
 
+  test('resuming with fewer --epochs than the checkpoint has done is refused; as many says so', () => {
+    const ckpt = join(mkdtempSync(join(tmpdir(), 'descent-train-')), 'run.safetensors');
+    train(['--checkpoint', ckpt, '--epochs', '3']);
+    const fewer = spawnSync(process.execPath, [BIN, ...RUN, '--epochs', '2', '--resume', ckpt], {
+      encoding: 'utf8',
+    });
+    assert.equal(fewer.status, 1);
+    assert.match(
+      fewer.stderr,
+      /already trained 3 epochs, more than --epochs 2; give --epochs 4 or more/,
+    );
+    assert.equal(fewer.stdout, '');
+    const same = spawnSync(
+      process.execPath,
+      [BIN, ...RUN.filter((a) => a !== '--quiet'), '--epochs', '3', '--resume', ckpt],
+      { encoding: 'utf8' },
+    );
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stderr, /already trained all 3 epochs; nothing left to train/);
+    assert.equal(final(same.stdout).epochs, 3);
+  });
+
   test('a corrupted or missing checkpoint is refused in one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'descent-train-'));
     const bad = join(dir, 'bad.safetensors');

@@ -102,7 +102,22 @@ export function trainCommand(): Command {
         seed: o.seed,
         backend: problem.tfjs ? o.backend : null,
       };
-      if (o.resume) await resumeRun(o.resume, trainer, config);
+      if (o.resume) {
+        await resumeRun(o.resume, trainer, config);
+        // A run already at or past --epochs would train nothing: say so rather than report a
+        // result that silently is not the one asked for.
+        const done = trainer.epochsDone;
+        if (done > epochs) {
+          throw new Error(
+            `--resume ${o.resume}: the checkpoint has already trained ${done} epochs, more than --epochs ${epochs}; give --epochs ${done + 1} or more to continue it`,
+          );
+        }
+        if (done === epochs && !o.quiet) {
+          process.stderr.write(
+            `descent train: --resume ${o.resume}: the checkpoint has already trained all ${epochs} epochs; nothing left to train (give a larger --epochs to continue)\n`,
+          );
+        }
+      }
       const every = o.every ?? stepsPerEpoch;
       // Created after the Trainer, whose constructor checks the optimizer options and may throw.
       const shown = trainProgress({
