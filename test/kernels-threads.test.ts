@@ -11,7 +11,10 @@ import {
 import type { Arena } from '../packages/optim/src/kernels/arena.ts';
 import { fastPathCounts } from '../packages/optim/src/kernels/dispatch.ts';
 import { setFastPaths } from '../packages/optim/src/kernels/fast-path.ts';
+import { ThreadRunner } from '../packages/optim/src/kernels/pool.ts';
+import { helperThreads } from '../packages/optim/src/threads/helpers.ts';
 import { createThreadedArena, stopThreads } from '../packages/optim/src/threads/node.ts';
+import { startThreadedArena } from '../packages/optim/src/threads/threaded-arena.ts';
 
 let arena: Arena;
 before(async () => {
@@ -77,6 +80,10 @@ test('thousands of back-to-back split steps do not hang', { timeout: 30000 }, ()
 
 test('createThreadedArena checks its options', async () => {
   await assert.rejects(
+    createThreadedArena({ bytes: 1 << 16, helpers: 1.5 }),
+    /helpers must be an integer in \[1, 64\], got 1.5/,
+  );
+  await assert.rejects(
     createThreadedArena({ bytes: 1 << 16, helpers: 0 }),
     /helpers must be an integer in \[1, 64\], got 0/,
   );
@@ -84,4 +91,86 @@ test('createThreadedArena checks its options', async () => {
     createThreadedArena({ bytes: 1 << 16, threshold: -1 }),
     /threshold must be a number >= 0, got -1/,
   );
+});
+
+/** The messages of the warnings with `code` emitted while `run` runs (and the tick after). */
+async function warningsOf(code: string, run: () => Promise<void>): Promise<string[]> {
+  const seen: string[] = [];
+  const keep = (w: Error & { code?: string }) => {
+    if (w.code === code) seen.push(w.message);
+  };
+  process.on('warning', keep);
+  try {
+    await run();
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', keep);
+  }
+  return seen;
+}
+
+test('helpers are capped at the cores beside the caller, with a warning', async () => {
+  const bytes = 1 << 16;
+  const cases: [string, number | undefined, number, number, RegExp | null][] = [
+    // what, helpers asked, cores, helpers started, warning
+    ['default on 4 cores', undefined, 4, 3, null],
+    ['default on 1 core', undefined, 1, 0, null],
+    ['2 of 3 free', 2, 4, 2, null],
+    [
+      '3 on 2 cores',
+      3,
+      2,
+      1,
+      /^createThreadedArena: 3 helper threads asked for, but this machine has 2 cores \(os\.availableParallelism\(\)\), 1 beside the calling thread; using 1 \(more helpers than free cores make short steps many times slower\)$/,
+    ],
+    [
+      '1 on 1 core',
+      1,
+      1,
+      0,
+      /1 helper threads asked for, but this machine has 1 core \(os\.availableParallelism\(\)\), 0 beside the calling thread; using none: its steps run on the calling thread$/,
+    ],
+  ];
+  for (const [what, helpers, cores, started, warning] of cases) {
+    let a: Arena | undefined;
+    const options = helpers === undefined ? { bytes } : { bytes, helpers };
+    const seen = await warningsOf('DESCENT_HELPERS_CAPPED', async () => {
+      a = await startThreadedArena(options, { cores });
+    });
+    assert.equal(helperThreads(a!).length, started, what);
+    assert.equal(a!.runner !== null, started > 0, what);
+    if (warning) {
+      assert.equal(seen.length, 1, what);
+      assert.match(seen[0]!, warning, what);
+    } else assert.deepEqual(seen, [], what);
+    // Stopping on purpose is quiet.
+    assert.deepEqual(await warningsOf('DESCENT_THREAD_FAILED', () => stopThreads(a!)), [], what);
+  }
+});
+
+test('short split steps stay exact whichever thread runs the helper part', (t) => {
+  // Back-to-back short steps: the caller often finishes its part before the helper has claimed
+  // its own, and then runs that part itself. Either way the bits are the plain loop's.
+  const runner = arena.runner;
+  assert.ok(runner instanceof ThreadRunner);
+  const n = 4099;
+  const ref = new Float64Array(n);
+  const p = arena.float64(n);
+  fill(ref, 3);
+  fill(p, 3);
+  const g = arena.float64(n);
+  fill(g, 5);
+  const optRef = new Adam([ref]);
+  const opt = new Adam([p]);
+  const before = { ...runner.stats };
+  for (let s = 0; s < 2000; s++) {
+    setFastPaths(false);
+    optRef.step([g.slice()]);
+    setFastPaths(true);
+    opt.step([g]);
+  }
+  for (let i = 0; i < n; i++)
+    if (!Object.is(p[i], ref[i])) assert.fail(`element ${i}: ${p[i]} vs ${ref[i]}`);
+  assert.equal(runner.stats.posted - before.posted, 2000, 'every step posted a part');
+  t.diagnostic(`parts the caller ran itself: ${runner.stats.reclaimed - before.reclaimed} of 2000`);
 });
