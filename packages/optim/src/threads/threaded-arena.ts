@@ -12,10 +12,10 @@ import { helperProgram } from './program.ts';
 /**
  * Elements below which a step is not split. Measured on the 2-core machine (`npm run bench`,
  * thread sweep of float32 Adam, one thread / split, ms): quiet (load average 1), 0.157 / 0.114 at
- * 256K and 0.62 / 0.32 at 1M, split winning from 4K on; busy (load 5 to 8, other jobs on the
- * second core), 0.157 / 0.184 and 0.157 / 0.099 at 256K, 0.62 / 0.66 at 1M, 2.9 / 1.7 to 2.0 at 4M.
- * 256K keeps the gain of a free core and bounds the loss of a busy one (see
- * bench/threads-overhead.ts).
+ * 256K and 0.62 / 0.32 at 1M, split winning from 4K on. With the machine shared (load average 2.5
+ * to 4.8, bench/threads-overhead.ts), a split at 256K cost +0.09 ms a step (one thread: 0.164 ms)
+ * with the second core left alone and +0.07 ms (0.325 ms) with a busy loop on it. 256K keeps the
+ * gain of a free core and bounds the loss where there is none.
  */
 export const DEFAULT_THREAD_THRESHOLD = 1 << 18;
 
