@@ -1,5 +1,10 @@
 import type { FloatBuffer } from '../core/types.ts';
-import { CheckpointError, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+import {
+  CheckpointError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type Tensor,
+} from './safetensors.ts';
 import { joinTree, splitTree } from './tree.ts';
 
 /** Version of descent's checkpoint layout inside the safetensors header. */
@@ -19,17 +24,37 @@ export interface CheckpointContent {
   extra?: unknown;
 }
 
-/** Encodes a checkpoint as safetensors bytes; the tensors carry PyTorch-style names. */
-export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
+/**
+ * The tensors (with PyTorch-style names) and the metadata (the JSON skeleton around them) that
+ * hold a checkpoint; refuses, naming the path, anything that would not load back as it is.
+ */
+export function checkpointTensors(content: CheckpointContent): {
+  tensors: Record<string, Tensor>;
+  metadata: Record<string, string>;
+} {
   const { params, ...states } = content;
   const { tensors, skeleton } = splitTree({ params, ...states });
   const header = { format: FORMAT, version: CHECKPOINT_VERSION, tree: skeleton };
-  return encodeSafetensors(tensors, { descent: JSON.stringify(header) });
+  return { tensors, metadata: { descent: JSON.stringify(header) } };
+}
+
+/** Encodes a checkpoint as safetensors bytes in memory (files: `saveCheckpoint`, which streams). */
+export function encodeCheckpoint(content: CheckpointContent): Uint8Array {
+  const { tensors, metadata } = checkpointTensors(content);
+  return encodeSafetensors(tensors, metadata);
 }
 
 /** Decodes and verifies checkpoint bytes (see `decodeSafetensors` for what is checked). */
 export function decodeCheckpoint(bytes: Uint8Array): CheckpointContent {
   const { tensors, metadata } = decodeSafetensors(bytes);
+  return checkpointFromTensors(tensors, metadata);
+}
+
+/** Rebuilds a checkpoint from its verified tensors and metadata, checking the descent layout. */
+export function checkpointFromTensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string>,
+): CheckpointContent {
   const bad = (why: string): never => {
     throw new CheckpointError(`not a valid descent checkpoint: ${why}`);
   };

@@ -1,68 +1,97 @@
-import { randomBytes } from 'node:crypto';
-import { close, fsync, open, readFile, rename, unlink, write } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointContent } from './checkpoint.ts';
-import { CheckpointError } from './safetensors.ts';
-
-const openAsync = promisify(open);
-const writeAsync = promisify(write);
-const fsyncAsync = promisify(fsync);
-const closeAsync = promisify(close);
+import { constants, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { checkpointFromTensors, checkpointTensors, type CheckpointContent } from './checkpoint.ts';
+import { io } from './io.ts';
+import { CheckpointError } from './safetensors-header.ts';
+import { readSafetensors } from './stream-read.ts';
+import { writeSafetensors } from './stream-write.ts';
+import { kindOf, saveTarget } from './target.ts';
+import { removeStale, tempPath } from './temp.ts';
 
 /**
- * Writes a checkpoint atomically: to a temporary file in the same directory, flushed to disk
- * (fsync), then renamed over the target, and the directory synced. A crash at any point leaves
- * either the old checkpoint or the new one, never a torn file; a failed save leaves the target
- * untouched and removes the temporary file.
+ * Writes a checkpoint atomically: streamed in chunks to a temporary file beside the target, made
+ * durable (fsync), renamed over the target, and the directory synced. A crash at any point leaves
+ * the old checkpoint or the new one, never a torn file; a failed save (a full disk, a read-only
+ * directory) leaves the target untouched and removes its temporary file. Any size works (2 GiB
+ * and more); memory stays at the model's own plus at most 2 MiB of staging for small tensors.
+ *
+ * - A symbolic link is written through: the file it points to is replaced atomically (the
+ *   temporary file goes beside that file) and the link stays. A hard link is not: the other
+ *   names keep the old checkpoint.
+ * - A path that exists and is not a regular file (a directory, a device, a FIFO, a socket) is
+ *   refused, never replaced. A replaced file keeps its permission bits.
+ * - Temporary files are named `.<name>.<pid>.<random>.descent-tmp` (at most 255 bytes; a long
+ *   name is shortened with a hash); those left by a process that no longer runs (killed during a
+ *   save) are removed by the next save to the same target.
+ * - The arrays are read while the promise is pending, not copied first: change them only after
+ *   it settles.
  */
 export async function saveCheckpoint(path: string, content: CheckpointContent): Promise<void> {
-  const bytes = encodeCheckpoint(content);
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  );
+  const { tensors, metadata } = checkpointTensors(content);
+  const { target, mode } = await saveTarget(path);
+  const named = target === path ? path : `${path} (a symbolic link to ${target})`;
+  await removeStale(target);
+  const tmp = tempPath(target);
   let fd: number | null = null;
   try {
-    fd = await openAsync(tmp, 'wx', 0o644);
-    let at = 0;
-    while (at < bytes.length)
-      at += (await writeAsync(fd, bytes, at, bytes.length - at)).bytesWritten;
-    await fsyncAsync(fd);
-    await closeAsync(fd);
+    fd = await io.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    if (mode !== null) await io.fchmod(fd, mode);
+    await writeSafetensors(fd, tensors, metadata);
+    await io.fsync(fd);
+    await io.close(fd);
     fd = null;
-    await promisify(rename)(tmp, path);
+    await io.rename(tmp, target);
   } catch (e) {
-    if (fd !== null) await closeAsync(fd).catch(() => undefined);
-    await promisify(unlink)(tmp).catch(() => undefined);
-    throw new CheckpointError(`cannot write checkpoint ${path}: ${(e as Error).message}`);
+    if (fd !== null) await io.close(fd).catch(() => undefined);
+    await io.unlink(tmp).catch(() => undefined);
+    const kept = mode === null ? 'no file was created' : `the previous checkpoint is unchanged`;
+    throw new CheckpointError(`cannot write checkpoint ${named}: ${(e as Error).message}; ${kept}`);
   }
   // Make the rename itself durable; some file systems do not support syncing a directory.
   try {
-    const dir = await openAsync(dirname(path), 'r');
-    await fsyncAsync(dir).catch(() => undefined);
-    await closeAsync(dir);
+    const dir = await io.open(dirname(target), constants.O_RDONLY);
+    await io.fsync(dir).catch(() => undefined);
+    await io.close(dir);
   } catch {
     // The checkpoint is written and renamed; only the durability of the rename is best effort.
   }
 }
 
-/** Reads and verifies a checkpoint file; errors name the file and what is wrong. */
+/**
+ * Reads and verifies a checkpoint file of any size, streaming each tensor into its own fresh
+ * array; errors name the file and what is wrong. A path that is not a regular file (a FIFO, a
+ * device, a directory) is refused before it is read, so that loading never blocks.
+ */
 export async function loadCheckpoint(path: string): Promise<CheckpointContent> {
-  let bytes: Buffer;
+  const cannot = (why: string) => new CheckpointError(`cannot read checkpoint ${path}: ${why}`);
+  let st: Stats;
   try {
-    bytes = await promisify(readFile)(path);
+    st = await io.stat(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CheckpointError(
-      code === 'ENOENT'
-        ? `checkpoint ${path} does not exist`
-        : `cannot read checkpoint ${path}: ${(e as Error).message}`,
-    );
+    throw (e as NodeJS.ErrnoException).code === 'ENOENT'
+      ? new CheckpointError(`checkpoint ${path} does not exist`)
+      : cannot((e as Error).message);
+  }
+  if (!st.isFile()) throw cannot(`it is ${kindOf(st)}, not a regular file`);
+  let fd: number;
+  try {
+    // O_NONBLOCK: should a FIFO take the file's place after the check, opening it must not wait.
+    fd = await io.open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw cannot((e as Error).message);
   }
   try {
-    return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  } catch (e) {
-    throw new CheckpointError(`${path}: ${(e as Error).message}`);
+    const now = await io.fstat(fd).catch((e: Error) => Promise.reject(cannot(e.message)));
+    if (!now.isFile()) throw cannot(`it is ${kindOf(now)}, not a regular file`);
+    try {
+      const { tensors, metadata } = await readSafetensors(fd, now.size);
+      return checkpointFromTensors(tensors, metadata);
+    } catch (e) {
+      throw e instanceof CheckpointError
+        ? new CheckpointError(`${path}: ${e.message}`)
+        : cannot((e as Error).message);
+    }
+  } finally {
+    await io.close(fd).catch(() => undefined);
   }
 }

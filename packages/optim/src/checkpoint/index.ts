@@ -1,4 +1,7 @@
-/** `descent-optim/checkpoint`: checkpoints as safetensors files, atomic writes, verified loads. */
+/**
+ * `descent-optim/checkpoint`: checkpoints as safetensors files of any size, streamed, with atomic
+ * writes and verified loads.
+ */
 export {
   CHECKPOINT_VERSION,
   decodeCheckpoint,
