@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   truncateSync,
@@ -17,7 +18,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import {
   CheckpointError,
@@ -32,7 +33,9 @@ import { tempPath } from '../packages/optim/src/checkpoint/temp.ts';
 import { versionContent } from './helpers/checkpoint-content.ts';
 import { withIo } from './helpers/checkpoint-faults.ts';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'descent-ckpt-files-'));
+const root = mkdtempSync(join(tmpdir(), 'descent-ckpt-files-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const tmp = () => mkdtempSync(join(root, 'case-'));
 const temps = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.descent-tmp'));
 
 /** A checkpoint with tensors of three sizes and every kind of number the skeleton encodes. */
