@@ -7,9 +7,10 @@
  * before the call, so the peak is the call's: the model already in memory plus what the call
  * adds). Prints a table, writes JSON to bench/results/checkpoint-io.json.
  *
- * Run: `node --conditions=source --import tsx --expose-gc bench/checkpoint-io.ts
- * [--sizes 1e6,1e8,3e8] [--dir DIR]` (DIR: where the files go, default the OS temp folder; a 3e8
- * file is 3.6 GB; each size's files are removed before the next size).
+ * Run: `node --conditions=source --import tsx bench/checkpoint-io.ts [--sizes 1e6,1e8,3e8]
+ * [--dir DIR]` (DIR: where the files go, default the OS temp folder; a 3e8 file is 3.6 GB, and
+ * each size's files are removed before the next size). `--print` prints the last run's table
+ * again from its JSON.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -69,7 +70,7 @@ async function child(op: string, entry: string, path: string, n: number): Promis
       if (back.params.w!.length !== n) throw new Error('wrong length');
     }
   } catch (e) {
-    out.error = (e as Error).message.slice(0, 120);
+    out.error = (e as Error).message.slice(0, 300);
   }
   out.seconds = (performance.now() - t0) / 1000;
   out.peakMiB = status('VmHWM');
@@ -114,6 +115,24 @@ function before(dir: string): string {
   return join(out, 'index.ts');
 }
 
+/** The table: time, throughput and the call's peak resident memory (the model included). */
+function print(rows: Record<string, unknown>[], machine: string): void {
+  const gb = (b: number) => (b / 1e9).toFixed(b < 1e8 ? 3 : 2);
+  const cell = (m: Measured, bytes: number) =>
+    m.error
+      ? `fails: ${m.error.replace(/^cannot (write|read) checkpoint \S+: /, '').slice(0, 70)}`
+      : `${m.seconds.toFixed(2)} s (${gb(bytes / m.seconds)} GB/s), peak ${(m.peakMiB / 1024).toFixed(2)} GiB`;
+  console.log(`checkpoint save/load, Adam float32; ${machine}; before = ${BEFORE}`);
+  console.log('| parameters | file (= model in memory) | implementation | save | load |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) {
+    const bytes = r.fileBytes as number;
+    console.log(
+      `| ${(r.params as number).toExponential(0)} | ${gb(bytes)} GB | ${r.impl} | ${cell(r.save as Measured, bytes)} | ${cell(r.load as Measured, bytes)} |`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -145,22 +164,10 @@ async function main(): Promise<void> {
     (a, b) => (a.params as number) - (b.params as number) || (a.impl === 'before' ? -1 : 1),
   );
 
-  const gb = (b: number) => (b / 1e9).toFixed(b < 1e8 ? 3 : 2);
-  const cell = (m: Measured, bytes: number) =>
-    m.error
-      ? `fails: ${m.error.slice(0, 60)}`
-      : `${m.seconds.toFixed(2)} s (${gb(bytes / m.seconds)} GB/s), peak ${(m.peakMiB / 1024).toFixed(2)} GiB (+${(m.peakMiB - m.modelMiB).toFixed(0)} MiB)`;
-  console.log(
-    `checkpoint save/load, Adam float32; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; before = ${BEFORE}`,
+  print(
+    rows,
+    `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
   );
-  console.log('| parameters | file | implementation | save | load |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) {
-    const bytes = r.fileBytes as number;
-    console.log(
-      `| ${(r.params as number).toExponential(0)} | ${gb(bytes)} GB | ${r.impl} | ${cell(r.save as Measured, bytes)} | ${cell(r.load as Measured, bytes)} |`,
-    );
-  }
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(
     'bench/results/checkpoint-io.json',
@@ -184,6 +191,13 @@ async function main(): Promise<void> {
 if (process.argv[2] === '--child') {
   const [, op, entry, path, n] = process.argv.slice(2) as [string, string, string, string, string];
   await child(op, entry, path, Number(n));
+} else if (process.argv[2] === '--print') {
+  // The table again from the last run's JSON, without running anything.
+  const last = JSON.parse(readFileSync('bench/results/checkpoint-io.json', 'utf8'));
+  print(
+    last.rows,
+    `${last.cores} x ${last.cpu}, ${last.memoryGiB.toFixed(0)} GiB, node ${last.node}`,
+  );
 } else {
   await main();
 }
