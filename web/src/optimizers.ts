@@ -1,80 +1,26 @@
 import {
   createOptimizer,
-  OPTIMIZER_NAMES,
-  type Optimizer,
+  findOptimizer,
+  OPTIMIZERS,
   type CommonOptions,
+  type Optimizer,
+  type Slider,
 } from '../../packages/optim/src/index.ts';
 
 /** A slider for one hyper-parameter; `key` is the option name, `betas.0` for an array element. */
-export interface HyperSpec {
-  readonly key: string;
-  readonly label: string;
-  readonly min: number;
-  readonly max: number;
-  /** Log sliders move in powers of ten (the learning rate spans six decades). */
-  readonly scale: 'log' | 'linear';
-}
+export type HyperSpec = Slider;
 
-const LR: HyperSpec = { key: 'lr', label: 'lr', min: 1e-5, max: 10, scale: 'log' };
-const EPS: HyperSpec = { key: 'eps', label: 'eps', min: 1e-10, max: 1, scale: 'log' };
-const MOMENTUM: HyperSpec = {
-  key: 'momentum',
-  label: 'momentum',
-  min: 0,
-  max: 0.99,
-  scale: 'linear',
-};
-const B1: HyperSpec = { key: 'betas.0', label: 'β₁', min: 0, max: 0.99, scale: 'linear' };
-const B2: HyperSpec = { key: 'betas.1', label: 'β₂', min: 0.9, max: 0.9999, scale: 'linear' };
-const WD: HyperSpec = {
-  key: 'weightDecay',
-  label: 'weight decay',
-  min: 0,
-  max: 0.5,
-  scale: 'linear',
-};
-const ADAM = [LR, B1, B2, EPS];
-
-const SPECS: Record<string, readonly HyperSpec[]> = {
-  sgd: [LR],
-  momentum: [LR, MOMENTUM],
-  // Nesterov needs momentum > 0: the library would refuse 0.
-  nesterov: [LR, { ...MOMENTUM, min: 0.01 }],
-  adagrad: [LR, { key: 'lrDecay', label: 'lr decay', min: 0, max: 0.1, scale: 'linear' }, EPS],
-  adadelta: [LR, { key: 'rho', label: 'ρ', min: 0.5, max: 0.999, scale: 'linear' }, EPS],
-  rmsprop: [LR, { key: 'alpha', label: 'α', min: 0.5, max: 0.999, scale: 'linear' }, MOMENTUM, EPS],
-  adam: ADAM,
-  adamw: [...ADAM, WD],
-  amsgrad: ADAM,
-  adamax: ADAM,
-  nadam: ADAM,
-  radam: ADAM,
-  sparseadam: ADAM,
-};
-
-/** One line of math per optimizer (from the TSDoc of its rule in src/rules/). */
-export const RULES: Readonly<Record<string, string>> = {
-  sgd: 'p −= lr·g',
-  momentum: 'b = μb + g;  p −= lr·b',
-  nesterov: 'b = μb + g;  p −= lr·(g + μb)',
-  adagrad: 's += g²;  p −= lr/(1 + (t−1)·decay) · g/(√s + ε)',
-  adadelta: 'v = ρv + (1−ρ)g²;  Δ = √(u+ε)/√(v+ε)·g;  u = ρu + (1−ρ)Δ²;  p −= lr·Δ',
-  rmsprop: 'v = αv + (1−α)g²;  b = μb + g/(√v + ε);  p −= lr·b',
-  adam: 'm = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p −= lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε)',
-  adamw: 'p ← p(1 − lr·wd);  then Adam: p −= lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε)',
-  amsgrad: 'Adam with v̂ = max(v̂, v):  p −= lr/(1−β₁ᵗ) · m/(√v̂/√(1−β₂ᵗ) + ε)',
-  adamax: 'm = β₁m + (1−β₁)g;  u = max(β₂u, |g| + ε);  p −= lr/(1−β₁ᵗ) · m/u',
-  nadam: 'μₜ = β₁(1 − ½·0.96^(tψ));  p −= lr(1−μₜ)/(1−Πₜ)·g/D + lr·μₜ₊₁/(1−Πₜ₊₁)·m/D',
-  radam: 'ρₜ > 5: p −= lr·m̂·rₜ·√(1−β₂ᵗ)/(√v + ε);  else p −= lr·m̂',
-  sparseadam: 'm += (1−β₁)(g − m);  v += (1−β₂)(g² − v);  p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)',
-};
+/** One line of math per optimizer (from its descriptor, next to its rule in src/rules/). */
+export const RULES: Readonly<Record<string, string>> = Object.fromEntries(
+  OPTIMIZERS.map((d) => [d.name, d.formula]),
+);
 
 /** Every optimizer the page offers: all of the library's names. */
-export const NAMES: readonly string[] = OPTIMIZER_NAMES;
+export const NAMES: readonly string[] = OPTIMIZERS.map((d) => d.name);
 
-/** The sliders of an optimizer (the learning rate alone for a name this page does not know). */
+/** The sliders of an optimizer (from its descriptor). */
 export function hyperSpecs(name: string): readonly HyperSpec[] {
-  return SPECS[name] ?? [LR];
+  return findOptimizer(name).sliders;
 }
 
 /** Flat hyper-parameters, as the sliders and the URL hold them: `{ lr: 0.01, 'betas.0': 0.9 }`. */

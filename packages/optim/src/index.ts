@@ -18,7 +18,14 @@ export type {
   StepOptions,
   OptimizerOptions,
 } from './core/types.ts';
-export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName } from './core/registry.ts';
+export {
+  createOptimizer,
+  findOptimizer,
+  OPTIMIZERS,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+} from './optimizers.ts';
+export type { LabEntry, OptimizerDescriptor, Slider, TfTrain } from './core/descriptor.ts';
 
 export { SGD, sgdRule, type SGDOptions } from './rules/sgd.ts';
 export { Adagrad, adagradRule, type AdagradOptions } from './rules/adagrad.ts';

@@ -11,17 +11,14 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  Adadelta,
-  Adagrad,
   Adam,
-  Adamax,
-  AdamW,
-  NAdam,
-  RAdam,
-  RMSprop,
-  SGD,
+  findOptimizer,
+  OPTIMIZERS,
+  type CommonOptions,
   type FloatBuffer,
   type Optimizer,
+  type OptimizerDescriptor,
+  type TfTrain,
 } from 'descent-optim';
 import type { Arena } from 'descent-optim/internal/kernels/arena';
 import { setFastPaths } from 'descent-optim/internal/kernels/fast-path';
@@ -30,7 +27,7 @@ import { K, slotOf, type KernelName } from 'descent-optim/internal/kernels/ids';
 import { callKernel } from 'descent-optim/internal/kernels/pool';
 import { createThreadedArena, stopThreads } from 'descent-optim/threads';
 
-type Opt = Optimizer<never>;
+type Opt = Optimizer<CommonOptions>;
 
 /** An optimizer of the benchmark: how to build it, its tf.train twin, the buffers it writes. */
 export interface BenchOptimizer {
@@ -44,71 +41,35 @@ export interface BenchOptimizer {
   tf?: (t: TfTrain) => unknown;
 }
 
-interface TfTrain {
-  sgd(lr: number): unknown;
-  momentum(lr: number, m: number, nesterov?: boolean): unknown;
-  adagrad(lr: number): unknown;
-  adadelta(lr: number): unknown;
-  rmsprop(lr: number, decay?: number, momentum?: number, eps?: number, centered?: boolean): unknown;
-  adam(lr: number): unknown;
-  adamax(lr: number): unknown;
+/** A row of the benchmark from an optimizer's descriptor, at its default learning rate. */
+function fromDescriptor(
+  d: OptimizerDescriptor & { bench: { written: number; kernel: string } },
+): BenchOptimizer {
+  const make = (p: FloatBuffer[]) => d.create(p);
+  const twin = d.tfjs;
+  const lr = d.create([new Float64Array(1)]).paramGroups[0]!.lr;
+  return {
+    name: d.name,
+    make,
+    written: d.bench.written,
+    kernel: d.bench.kernel as KernelName,
+    ...(twin ? { tf: (t: TfTrain) => twin(t, lr) } : {}),
+  };
 }
 
-const o =
-  <C>(C: new (p: FloatBuffer[], opts: C) => unknown, opts: C) =>
-  (p: FloatBuffer[]) =>
-    new C(p, opts) as Opt;
-
+/** Every optimizer with a benchmark row, plus centered RMSprop with momentum (all its slots). */
 export const BENCH_OPTIMIZERS: readonly BenchOptimizer[] = [
-  { name: 'sgd', make: o(SGD, { lr: 1e-3 }), written: 1, kernel: 'sgd', tf: (t) => t.sgd(1e-3) },
-  {
-    name: 'momentum',
-    make: o(SGD, { lr: 1e-3, momentum: 0.9 }),
-    written: 2,
-    kernel: 'sgdm',
-    tf: (t) => t.momentum(1e-3, 0.9),
-  },
-  {
-    name: 'nesterov',
-    make: o(SGD, { lr: 1e-3, momentum: 0.9, nesterov: true }),
-    written: 2,
-    kernel: 'sgdm',
-    tf: (t) => t.momentum(1e-3, 0.9, true),
-  },
-  {
-    name: 'adagrad',
-    make: o(Adagrad, {}),
-    written: 2,
-    kernel: 'adagrad',
-    tf: (t) => t.adagrad(1e-2),
-  },
-  {
-    name: 'adadelta',
-    make: o(Adadelta, {}),
-    written: 3,
-    kernel: 'adadelta',
-    tf: (t) => t.adadelta(1),
-  },
-  {
-    name: 'rmsprop',
-    make: o(RMSprop, {}),
-    written: 2,
-    kernel: 'rmsprop',
-    tf: (t) => t.rmsprop(1e-2, 0.99),
-  },
+  ...OPTIMIZERS.filter(
+    (d): d is OptimizerDescriptor & { bench: { written: number; kernel: string } } =>
+      d.bench !== undefined,
+  ).map(fromDescriptor),
   {
     name: 'rmsprop-centered-mom',
-    make: o(RMSprop, { centered: true, momentum: 0.9 }),
+    make: (p) => findOptimizer('rmsprop').create(p, { centered: true, momentum: 0.9 }),
     written: 4,
     kernel: 'rmsprop',
     tf: (t) => t.rmsprop(1e-2, 0.99, 0.9, 1e-8, true),
   },
-  { name: 'adam', make: o(Adam, {}), written: 3, kernel: 'adam', tf: (t) => t.adam(1e-3) },
-  { name: 'adamw', make: o(AdamW, {}), written: 3, kernel: 'adam' },
-  { name: 'amsgrad', make: o(Adam, { amsgrad: true }), written: 4, kernel: 'adam' },
-  { name: 'adamax', make: o(Adamax, {}), written: 3, kernel: 'adamax', tf: (t) => t.adamax(2e-3) },
-  { name: 'nadam', make: o(NAdam, {}), written: 3, kernel: 'nadam' },
-  { name: 'radam', make: o(RAdam, {}), written: 3, kernel: 'radam' },
 ];
 
 export type BenchPath = 'limit' | 'fast' | 'threaded' | 'copy' | 'plain' | 'tfjs-cpu' | 'tfjs-wasm';

@@ -1,4 +1,4 @@
-import { OPTIMIZER_NAMES } from 'descent-optim/internal/core/registry';
+import { OPTIMIZER_NAMES } from 'descent-optim/internal/optimizers';
 import { CONTENDERS, type Contender } from '../lab/compare/contenders.ts';
 import type { TrainOptions } from '../lab/trainer.ts';
 

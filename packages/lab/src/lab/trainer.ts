@@ -1,5 +1,5 @@
 import type { Gradients } from 'descent-optim/internal/core/optimizer';
-import { createOptimizer } from 'descent-optim/internal/core/registry';
+import { createOptimizer } from 'descent-optim/internal/optimizers';
 import type { FloatBuffer } from 'descent-optim/internal/core/types';
 import { checkInteger } from 'descent-optim/internal/core/validate';
 import { fnv1a64 } from './hash.ts';

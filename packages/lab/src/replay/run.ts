@@ -1,4 +1,4 @@
-import { createOptimizer } from 'descent-optim/internal/core/registry';
+import { createOptimizer } from 'descent-optim/internal/optimizers';
 import type { FloatBuffer } from 'descent-optim/internal/core/types';
 import type { GoldenCase } from './case.ts';
 import { gradient } from './problems.ts';

@@ -1,4 +1,4 @@
-import { arenaOf } from '../kernels/arena-registry.ts';
+import { arenaOf } from './arena-registry.ts';
 import type { FloatBuffer } from './types.ts';
 
 /**

@@ -1,6 +1,6 @@
 import type { FloatBuffer } from '../core/types.ts';
 import { BlockAllocator } from './allocator.ts';
-import { registerArena } from './arena-registry.ts';
+import { registerArena } from '../core/arena-registry.ts';
 import { exportNames } from './ids.ts';
 import { compileKernels, kernelModulesSync, type KernelModules } from './module.ts';
 

@@ -1,6 +1,6 @@
 import type { FloatBuffer } from '../core/types.ts';
 import { createArenaSync, type Arena, type KernelFn } from './arena.ts';
-import { arenaOf } from './arena-registry.ts';
+import { arenaOf } from '../core/arena-registry.ts';
 import { KERNEL_ARRAYS, slotOf } from './ids.ts';
 import { callKernel } from './pool.ts';
 
@@ -129,7 +129,7 @@ export function runKernel(
   const n = p.length;
   const f64 = p instanceof Float64Array;
   const arrays = KERNEL_ARRAYS[kernel] as number;
-  const own = arenaOf(p);
+  const own = arenaOf<Arena>(p);
   if (own && own.holds(g) && inArena(own, a2) && inArena(own, a3) && inArena(own, a4)) {
     setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8);
     setPtrs(

@@ -3,6 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
 import { fastAdadelta } from '../kernels/rules.ts';
+import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface AdadeltaOptions extends CommonOptions {
   rho: number;
@@ -74,3 +75,25 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     super(adadeltaRule, params, options);
   }
 }
+
+export const adadeltaDescriptor: OptimizerDescriptor = {
+  name: 'adadelta',
+  label: 'Adadelta',
+  create: factory(Adadelta),
+  preset: {},
+  algorithm: NAME,
+  formula: 'v = ρv + (1−ρ)g²;  Δ = √(u+ε)/√(v+ε)·g;  u = ρu + (1−ρ)Δ²;  p −= lr·Δ',
+  variants: [{}, { lr: 0.5, rho: 0.8, weightDecay: 0.1 }],
+  refused: [{ options: { rho: 1.5 }, error: /^Adadelta: rho must be in \[0, 1\], got 1.5$/ }],
+  slots: ['square_avg', 'acc_delta'],
+  sparse: false,
+  // Its lr multiplies a self-scaled step (default 1): swept over [1e-2, 32], never capped.
+  lab: { family: 'adaptive', lrDecades: [-2, 1.5], lrCapped: false },
+  sliders: [
+    SLIDERS.lr,
+    { key: 'rho', label: 'ρ', min: 0.5, max: 0.999, scale: 'linear' },
+    SLIDERS.eps,
+  ],
+  bench: { written: 3, kernel: 'adadelta' },
+  tfjs: (tf, lr) => tf.adadelta(lr),
+};

@@ -3,6 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastAdagrad } from '../kernels/rules.ts';
+import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface AdagradOptions extends CommonOptions {
   lrDecay: number;
@@ -97,3 +98,29 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     super(adagradRule, params, options);
   }
 }
+
+export const adagradDescriptor: OptimizerDescriptor = {
+  name: 'adagrad',
+  label: 'Adagrad',
+  create: factory(Adagrad),
+  preset: {},
+  algorithm: NAME,
+  formula: 's += g²;  p −= lr/(1 + (t−1)·decay) · g/(√s + ε)',
+  variants: [
+    { lr: 0.1 },
+    { lr: 0.1, weightDecay: 0.1, lrDecay: 0.01, initialAccumulatorValue: 0.1 },
+  ],
+  refused: [
+    { options: { lrDecay: -1 }, error: /^Adagrad: lrDecay must be a finite number >= 0, got -1$/ },
+  ],
+  slots: ['sum'],
+  sparse: true,
+  lab: ADAPTIVE_LAB,
+  sliders: [
+    SLIDERS.lr,
+    { key: 'lrDecay', label: 'lr decay', min: 0, max: 0.1, scale: 'linear' },
+    SLIDERS.eps,
+  ],
+  bench: { written: 2, kernel: 'adagrad' },
+  tfjs: (tf, lr) => tf.adagrad(lr),
+};

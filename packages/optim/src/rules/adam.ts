@@ -3,6 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastAdam } from '../kernels/rules.ts';
+import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface AdamOptions extends CommonOptions {
   betas: [number, number];
@@ -129,3 +130,67 @@ export class AdamW extends Optimizer<AdamWOptions> {
     super(adamWRule, params, options);
   }
 }
+
+const ADAM_SLIDERS = [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps];
+
+/** `adam`, `amsgrad` (Adam with amsgrad) and `adamw`. */
+export const adamDescriptors: readonly OptimizerDescriptor[] = [
+  {
+    name: 'adam',
+    label: 'Adam',
+    create: factory(Adam),
+    preset: {},
+    algorithm: 'Adam',
+    formula: 'm = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p −= lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε)',
+    variants: [
+      { lr: 0.01 },
+      { lr: 0.01, weightDecay: 0.1 },
+      { lr: 0.01, amsgrad: true, maximize: true },
+    ],
+    refused: [
+      { options: { lr: -1 }, error: /^Adam: lr must be a finite number >= 0, got -1$/ },
+      {
+        options: { betas: [1.2, 0.999] },
+        error: /^Adam: betas\[0\] must be in \[0, 1\), got 1.2$/,
+      },
+    ],
+    slots: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+    sparse: false,
+    lab: ADAPTIVE_LAB,
+    sliders: ADAM_SLIDERS,
+    bench: { written: 3, kernel: 'adam' },
+    tfjs: (tf, lr) => tf.adam(lr),
+  },
+  {
+    name: 'adamw',
+    label: 'AdamW',
+    create: factory(AdamW),
+    preset: {},
+    algorithm: 'AdamW',
+    formula: 'p ← p(1 − lr·wd);  then Adam: p −= lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε)',
+    variants: [{ lr: 0.01 }, { lr: 0.01, amsgrad: true, weightDecay: 0.1 }],
+    refused: [
+      { options: { betas: [0.9, 1] }, error: /^AdamW: betas\[1\] must be in \[0, 1\), got 1$/ },
+    ],
+    slots: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+    sparse: false,
+    lab: ADAPTIVE_LAB,
+    sliders: [...ADAM_SLIDERS, SLIDERS.weightDecay],
+    bench: { written: 3, kernel: 'adam' },
+  },
+  {
+    name: 'amsgrad',
+    label: 'AMSGrad',
+    create: factory(Adam, { amsgrad: true }),
+    preset: { amsgrad: true },
+    algorithm: 'Adam',
+    formula: 'Adam with v̂ = max(v̂, v):  p −= lr/(1−β₁ᵗ) · m/(√v̂/√(1−β₂ᵗ) + ε)',
+    variants: [{ lr: 0.01 }, { lr: 0.01, weightDecay: 0.1 }],
+    refused: [{ options: { eps: -1 }, error: /^Adam: eps must be a finite number >= 0, got -1$/ }],
+    slots: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+    sparse: false,
+    lab: ADAPTIVE_LAB,
+    sliders: ADAM_SLIDERS,
+    bench: { written: 4, kernel: 'adam' },
+  },
+];

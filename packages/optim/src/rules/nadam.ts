@@ -4,6 +4,7 @@ import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '
 import { checkAdamFamily, checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastNadam } from '../kernels/rules.ts';
 import { ADAM_SLOTS } from './adam.ts';
+import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface NAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -102,3 +103,28 @@ export class NAdam extends Optimizer<NAdamOptions> {
     super(nadamRule, params, options);
   }
 }
+
+export const nadamDescriptor: OptimizerDescriptor = {
+  name: 'nadam',
+  label: 'NAdam',
+  create: factory(NAdam),
+  preset: {},
+  algorithm: NAME,
+  formula: 'μₜ = β₁(1 − ½·0.96^(tψ));  p −= lr(1−μₜ)/(1−Πₜ)·g/D + lr·μₜ₊₁/(1−Πₜ₊₁)·m/D',
+  variants: [{}, { weightDecay: 0.1 }, { weightDecay: 0.1, decoupledWeightDecay: true }],
+  refused: [
+    {
+      options: { betas: [0.9] },
+      error: /^NAdam: betas must be a pair \[beta1, beta2\], got \[0.9\]$/,
+    },
+    {
+      options: { momentumDecay: -1 },
+      error: /^NAdam: momentumDecay must be a finite number >= 0, got -1$/,
+    },
+  ],
+  slots: ['exp_avg', 'exp_avg_sq'],
+  sparse: false,
+  lab: ADAPTIVE_LAB,
+  sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
+  bench: { written: 3, kernel: 'nadam' },
+};

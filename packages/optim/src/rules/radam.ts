@@ -4,6 +4,7 @@ import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '
 import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastRadam } from '../kernels/rules.ts';
 import { ADAM_SLOTS } from './adam.ts';
+import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface RAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -103,3 +104,21 @@ export class RAdam extends Optimizer<RAdamOptions> {
     super(radamRule, params, options);
   }
 }
+
+export const radamDescriptor: OptimizerDescriptor = {
+  name: 'radam',
+  label: 'RAdam',
+  create: factory(RAdam),
+  preset: {},
+  algorithm: NAME,
+  formula: 'ρₜ > 5: p −= lr·m̂·rₜ·√(1−β₂ᵗ)/(√v + ε);  else p −= lr·m̂',
+  variants: [{}, { weightDecay: 0.1 }, { weightDecay: 0.1, decoupledWeightDecay: true }],
+  refused: [
+    { options: { eps: -1e-8 }, error: /^RAdam: eps must be a finite number >= 0, got -1e-8$/ },
+  ],
+  slots: ['exp_avg', 'exp_avg_sq'],
+  sparse: false,
+  lab: ADAPTIVE_LAB,
+  sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
+  bench: { written: 3, kernel: 'radam' },
+};

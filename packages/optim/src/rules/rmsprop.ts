@@ -3,6 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastRmsprop } from '../kernels/rules.ts';
+import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface RMSpropOptions extends CommonOptions {
   alpha: number;
@@ -116,3 +117,33 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     super(rmspropRule, params, options);
   }
 }
+
+export const rmspropDescriptor: OptimizerDescriptor = {
+  name: 'rmsprop',
+  label: 'RMSprop',
+  create: factory(RMSprop),
+  preset: {},
+  algorithm: NAME,
+  formula: 'v = αv + (1−α)g²;  b = μb + g/(√v + ε);  p −= lr·b',
+  variants: [
+    { lr: 0.01 },
+    { lr: 0.01, centered: true },
+    { lr: 0.01, momentum: 0.9 },
+    { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.1 },
+  ],
+  refused: [
+    { options: { alpha: -0.9 }, error: /^RMSprop: alpha must be a finite number >= 0, got -0.9$/ },
+    { options: { centered: 'yes' }, error: /^RMSprop: centered must be true or false, got "yes"$/ },
+  ],
+  slots: ['square_avg', 'grad_avg', 'momentum_buffer'],
+  sparse: false,
+  lab: ADAPTIVE_LAB,
+  sliders: [
+    SLIDERS.lr,
+    { key: 'alpha', label: 'α', min: 0.5, max: 0.999, scale: 'linear' },
+    SLIDERS.momentum,
+    SLIDERS.eps,
+  ],
+  bench: { written: 2, kernel: 'rmsprop' },
+  tfjs: (tf, lr) => tf.rmsprop(lr, 0.99),
+};

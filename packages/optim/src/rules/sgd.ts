@@ -3,6 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastSgd, fastSgdMomentum } from '../kernels/rules.ts';
+import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface SGDOptions extends CommonOptions {
   momentum: number;
@@ -108,3 +109,74 @@ export class SGD extends Optimizer<SGDOptions> {
     super(sgdRule, params, options);
   }
 }
+
+const SGD_LAB = { family: 'sgd', lrDecades: [-4, 0.5], lrCapped: true } as const;
+
+/** `sgd`, `momentum` (0.9) and `nesterov` (0.9): the three names SGD goes by. */
+export const sgdDescriptors: readonly OptimizerDescriptor[] = [
+  {
+    name: 'sgd',
+    label: 'SGD',
+    create: factory(SGD),
+    preset: {},
+    algorithm: NAME,
+    formula: 'p −= lr·g',
+    variants: [{ lr: 0.05 }, { lr: 0.05, weightDecay: 0.01, maximize: true }],
+    refused: [
+      { options: { lr: NaN }, error: /^SGD: lr must be a finite number >= 0, got NaN$/ },
+      {
+        options: { momentum: -0.5 },
+        error: /^SGD: momentum must be a finite number >= 0, got -0.5$/,
+      },
+    ],
+    slots: [],
+    sparse: true,
+    lab: SGD_LAB,
+    sliders: [SLIDERS.lr],
+    bench: { written: 1, kernel: 'sgd' },
+    tfjs: (tf, lr) => tf.sgd(lr),
+  },
+  {
+    name: 'momentum',
+    label: 'Momentum',
+    create: factory(SGD, { momentum: 0.9 }),
+    preset: { momentum: 0.9 },
+    algorithm: NAME,
+    formula: 'b = μb + g;  p −= lr·b',
+    variants: [{ lr: 0.05 }, { lr: 0.05, dampening: 0.3, weightDecay: 0.01 }],
+    refused: [
+      {
+        options: { dampening: -1 },
+        error: /^SGD: dampening must be a finite number >= 0, got -1$/,
+      },
+    ],
+    slots: ['momentum_buffer'],
+    sparse: false,
+    lab: SGD_LAB,
+    sliders: [SLIDERS.lr, SLIDERS.momentum],
+    bench: { written: 2, kernel: 'sgdm' },
+    tfjs: (tf, lr) => tf.momentum(lr, 0.9),
+  },
+  {
+    name: 'nesterov',
+    label: 'Nesterov',
+    create: factory(SGD, { momentum: 0.9, nesterov: true }),
+    preset: { momentum: 0.9, nesterov: true },
+    algorithm: NAME,
+    formula: 'b = μb + g;  p −= lr·(g + μb)',
+    variants: [{ lr: 0.05 }, { lr: 0.05, momentum: 0.8, weightDecay: 0.1 }],
+    refused: [
+      {
+        options: { momentum: 0 },
+        error: /^SGD: nesterov needs momentum > 0 and dampening 0, got momentum 0 and dampening 0$/,
+      },
+    ],
+    slots: ['momentum_buffer'],
+    sparse: false,
+    lab: SGD_LAB,
+    // Nesterov needs momentum > 0: the library would refuse 0.
+    sliders: [SLIDERS.lr, { ...SLIDERS.momentum, min: 0.01 }],
+    bench: { written: 2, kernel: 'sgdm' },
+    tfjs: (tf, lr) => tf.momentum(lr, 0.9, true),
+  },
+];

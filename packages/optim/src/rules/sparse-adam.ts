@@ -2,6 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily } from '../core/validate.ts';
+import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface SparseAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -115,3 +116,20 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
     super(sparseAdamRule, params, options);
   }
 }
+
+export const sparseAdamDescriptor: OptimizerDescriptor = {
+  name: 'sparseadam',
+  label: 'SparseAdam',
+  create: factory(SparseAdam),
+  preset: {},
+  algorithm: NAME,
+  formula: 'm += (1−β₁)(g − m);  v += (1−β₂)(g² − v);  p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)',
+  variants: [{}, { lr: 0.01, betas: [0.8, 0.99] }],
+  refused: [
+    { options: { lr: -1 }, error: /^SparseAdam: lr must be a finite number >= 0, got -1$/ },
+  ],
+  slots: ['exp_avg', 'exp_avg_sq'],
+  sparse: true,
+  // Not raced: the lab's problems have dense gradients, which SparseAdam treats as all rows.
+  sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
+};

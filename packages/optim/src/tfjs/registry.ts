@@ -1,4 +1,4 @@
-import { createOptimizer, OPTIMIZER_NAMES } from '../core/registry.ts';
+import { createOptimizer, OPTIMIZER_NAMES } from '../optimizers.ts';
 import type { SWATSOptions } from '../wrappers/swats.ts';
 import { SWATS } from '../wrappers/swats.ts';
 import type { Stepper } from '../wrappers/stepper.ts';

@@ -1,5 +1,6 @@
-import { createOptimizer } from 'descent-optim/internal/core/registry';
+import type { LabEntry, OptimizerDescriptor } from 'descent-optim/internal/core/descriptor';
 import type { FloatBuffer } from 'descent-optim/internal/core/types';
+import { OPTIMIZERS } from 'descent-optim/internal/optimizers';
 import { Adam } from 'descent-optim/internal/rules/adam';
 import { SGD } from 'descent-optim/internal/rules/sgd';
 import { cosineAnnealing } from 'descent-optim/internal/schedules/closed-form';
@@ -12,21 +13,28 @@ export interface Contender {
   readonly name: string;
   readonly label: string;
   /** `sgd`: plain, momentum and Nesterov SGD; `adaptive`: per-coordinate step sizes; `switch`. */
-  readonly family: 'sgd' | 'adaptive' | 'switch';
+  readonly family: LabEntry['family'] | 'switch';
+  /** The lr sweep's range, as powers of ten. */
+  readonly lrDecades: LabEntry['lrDecades'];
+  /** Whether a problem's lr cap applies (see the descriptor's `LabEntry`). */
+  readonly lrCapped: boolean;
   /** The optimizer's default learning rate (PyTorch's). */
   readonly defaultLr: number;
   /** Builds it over the parameters, for a run of `totalSteps` steps. */
   build(params: FloatBuffer[], lr: number, totalSteps: number): Stepper;
 }
 
-function named(name: string, label: string, family: Contender['family']): Contender {
-  const probe = createOptimizer(name, [new Float64Array(1)]);
+/** The contender of an optimizer the lab races (one with a `lab` entry in its descriptor). */
+function fromDescriptor(d: OptimizerDescriptor & { lab: LabEntry }): Contender {
+  const probe = d.create([new Float64Array(1)]);
   return {
-    name,
-    label,
-    family,
-    defaultLr: (probe.paramGroups[0] as { lr: number }).lr,
-    build: (params, lr) => createOptimizer(name, params, { lr }),
+    name: d.name,
+    label: d.label,
+    family: d.lab.family,
+    lrDecades: d.lab.lrDecades,
+    lrCapped: d.lab.lrCapped,
+    defaultLr: probe.paramGroups[0]!.lr,
+    build: (params, lr) => d.create(params, { lr }),
   };
 }
 
@@ -43,6 +51,8 @@ const adamThenSgd: Contender = {
   name: 'adam-sgd',
   label: 'Adam→SGD',
   family: 'switch',
+  lrDecades: [-4, 0.5],
+  lrCapped: true,
   defaultLr: 1e-3,
   build(params, lr, totalSteps) {
     const at = Math.max(1, Math.round(totalSteps * ADAM_SGD_SWITCH_AT));
@@ -54,20 +64,11 @@ const adamThenSgd: Contender = {
   },
 };
 
-/** Every optimizer the lab can race, in report order. */
+/** Every optimizer the lab can race, in report order: the library's list, then Adam→SGD. */
 export const CONTENDERS: readonly Contender[] = [
-  named('sgd', 'SGD', 'sgd'),
-  named('momentum', 'Momentum', 'sgd'),
-  named('nesterov', 'Nesterov', 'sgd'),
-  named('adagrad', 'Adagrad', 'adaptive'),
-  named('adadelta', 'Adadelta', 'adaptive'),
-  named('rmsprop', 'RMSprop', 'adaptive'),
-  named('adam', 'Adam', 'adaptive'),
-  named('amsgrad', 'AMSGrad', 'adaptive'),
-  named('adamw', 'AdamW', 'adaptive'),
-  named('adamax', 'Adamax', 'adaptive'),
-  named('nadam', 'NAdam', 'adaptive'),
-  named('radam', 'RAdam', 'adaptive'),
+  ...OPTIMIZERS.filter(
+    (d): d is OptimizerDescriptor & { lab: LabEntry } => d.lab !== undefined,
+  ).map(fromDescriptor),
   adamThenSgd,
 ];
 

@@ -21,12 +21,13 @@ export const EXTEND_DECADES = 2;
 export const lrOf = (e: number): number => Number((10 ** e).toPrecision(2));
 
 /**
- * The base grid: half-decade steps over [1e-4, 3.2] (Adadelta, whose lr multiplies a self-scaled
- * step, over [1e-2, 32]). A budget of fewer `points` keeps whole decades, centred in the range,
- * then trimmed: 4 points are 1e-3, 1e-2, 0.1, 1 (Adadelta 0.01 to 10), enough to find the decade.
+ * The base grid: half-decade steps over the contender's range (its descriptor's `lrDecades`:
+ * [1e-4, 3.2] for most; Adadelta, whose lr multiplies a self-scaled step, [1e-2, 32]). A budget
+ * of fewer `points` keeps whole decades, centred in the range, then trimmed: 4 points are 1e-3,
+ * 1e-2, 0.1, 1 (Adadelta 0.01 to 10), enough to find the decade.
  */
 export function baseGrid(c: Contender, points?: number): LrGrid {
-  const [lo, hi] = c.name === 'adadelta' ? [-2, 1.5] : [-4, 0.5];
+  const [lo, hi] = c.lrDecades;
   const all: number[] = [];
   for (let e = lo; e <= hi + 1e-9; e += 0.5) all.push(e);
   let exponents = all;

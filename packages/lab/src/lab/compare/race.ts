@@ -170,7 +170,7 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
   const tunings: Tuning[] = [];
   problems.forEach((p, pi) => {
     for (const c of contenders) {
-      const cap = c.name === 'adadelta' ? Infinity : (p.maxLr ?? Infinity);
+      const cap = c.lrCapped ? (p.maxLr ?? Infinity) : Infinity;
       const fixed = options.lr ?? null;
       const grid: LrGrid =
         fixed !== null ? { exponents: [], spacing: 0, base: [0, 0] } : baseGrid(c, p.gridPoints);
