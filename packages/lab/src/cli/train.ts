@@ -4,7 +4,7 @@ import type { CommonOptions } from 'descent-optim/internal/core/types';
 import { TEST_FUNCTIONS } from '../lab/functions.ts';
 import { trainProgress, type Progress } from '../lab/node/progress.ts';
 import { progressStyle } from '../lab/node/terminal.ts';
-import { resolveBatchSize, type BatchSize } from '../lab/sampler.ts';
+import { stepsPerEpoch, type BatchSize } from '../lab/sampler.ts';
 import { Trainer } from '../lab/trainer.ts';
 import { batchSize, positiveInt, positiveNumber, seed } from './args.ts';
 import { backendOption, dataFileOption } from './options.ts';
@@ -81,10 +81,10 @@ export function trainCommand(): Command {
         backend: o.backend,
         ...(o.data !== undefined && { dataDir: o.data }),
       });
-      const stepsPerEpoch = Math.ceil(model.trainSize / resolveBatchSize(bs, model.trainSize));
+      const perEpoch = stepsPerEpoch(model.trainSize, bs);
       const progress: { shown?: Progress } = {};
       const trainer = new Trainer(model, {
-        ...trainerOptimizer(optimizer, o.lr, epochs * stepsPerEpoch),
+        ...trainerOptimizer(optimizer, o.lr, epochs * perEpoch),
         epochs,
         batchSize: bs,
         seed: o.seed,
@@ -118,11 +118,11 @@ export function trainCommand(): Command {
           );
         }
       }
-      const every = o.every ?? stepsPerEpoch;
+      const every = o.every ?? perEpoch;
       // Created after the Trainer, whose constructor checks the optimizer options and may throw.
       const shown = trainProgress({
         style: progressStyle(o.quiet === true),
-        steps: epochs * stepsPerEpoch,
+        steps: epochs * perEpoch,
         epochs,
         stepPerEpoch: problem.kind === 'function',
       });

@@ -28,6 +28,11 @@ export function resolveBatchSize(batchSize: BatchSize, size: number): number {
   return Math.min(batchSize, size);
 }
 
+/** Batches per epoch over `size` samples: ceil(size / batch), the last batch maybe smaller. */
+export function stepsPerEpoch(size: number, batchSize: BatchSize): number {
+  return Math.ceil(size / resolveBatchSize(batchSize, size));
+}
+
 /**
  * Hands out the indices of a data set in batches, reshuffled at the start of every epoch by a
  * seeded {@link Rng}. Every epoch visits each index exactly once; the last batch of an epoch is
@@ -54,7 +59,7 @@ export class Sampler {
     this.size = size;
     this.batchSize = batchSize;
     this.batch = resolveBatchSize(batchSize, size);
-    this.stepsPerEpoch = Math.ceil(size / this.batch);
+    this.stepsPerEpoch = stepsPerEpoch(size, batchSize);
     this.order = new Uint32Array(size);
     this.rng = new Rng(seed);
     this.epochStart = this.rng.state();

@@ -61,8 +61,3 @@ export function compileKernels(): Promise<KernelModules> {
   }
   return pending;
 }
-
-/** The modules if already compiled, else null (never compiles). */
-export function compiledKernels(): KernelModules | null {
-  return compiled;
-}
