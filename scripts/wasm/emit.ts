@@ -26,16 +26,43 @@ export interface Ops {
   abs(a: string): string;
 }
 
+/**
+ * A test on the arguments of a rule's fast-path wrapper, which the build writes out as
+ * TypeScript: a scalar differs from a value (`wd !== 0`), an optional buffer is given
+ * (`vmax !== null`), or a boolean argument is set (`nesterov`).
+ */
+export type Cond =
+  | { readonly scalar: string; readonly not: number }
+  | { readonly given: string }
+  | { readonly option: string };
+
+/** A boolean variant of a kernel and the condition on the wrapper's arguments that selects it. */
+export interface Flag {
+  readonly name: string;
+  readonly when: Cond;
+}
+
 export interface KernelDef {
   name: string;
-  /** Buffers (byte offsets into memory), in argument order. */
+  /**
+   * Buffers (byte offsets into memory), in argument order. For a rule: the parameter, the
+   * gradient (read only), then the state written in place; a buffer named by a flag's `given`
+   * is optional (null when that flag is off).
+   */
   arrays: readonly string[];
   /** float64 scalar arguments, in argument order after the arrays and the length. */
   scalars: readonly string[];
   /** Scalars computed once per call in float64, e.g. `['c1', '(f64.sub (f64.const 1) $b1)']`. */
   derived?: readonly (readonly [string, string])[];
   /** Boolean variants; variant `bits` has flag `i` set when bit `i` is. */
-  flags: readonly string[];
+  flags: readonly Flag[];
+  /**
+   * The rule's typed fast-path wrapper (`fastAdam`): its arguments are the arrays, the scalars,
+   * then the `option` of each flag that has one, in flag order. Absent for benchmark kernels.
+   */
+  fast?: string;
+  /** A condition the kernel needs, and why; where it fails, the wrapper answers false. */
+  guard?: { readonly when: Cond; readonly why: string };
   body(o: Ops, flags: Readonly<Record<string, boolean>>): void;
 }
 
@@ -97,10 +124,16 @@ class Body implements Ops {
   abs = (a: string): string => `(${this.t}.abs ${a})`;
 }
 
+/** The flags of variant `bits` of `def`, by name. */
+export function flagsOf(def: KernelDef, bits: number): Record<string, boolean> {
+  const flags: Record<string, boolean> = {};
+  def.flags.forEach((flag, i) => (flags[flag.name] = (bits & (1 << i)) !== 0));
+  return flags;
+}
+
 /** One exported function `${name}_${f}_${bits}` for one variant. */
 function emitVariant(def: KernelDef, f: Float, bits: number): string {
-  const flags: Record<string, boolean> = {};
-  def.flags.forEach((flag, i) => (flags[flag] = (bits & (1 << i)) !== 0));
+  const flags = flagsOf(def, bits);
   const size = f === 'f32' ? 4 : 8;
   const lanes = 16 / size;
   const exact = f === 'f64';
@@ -176,8 +209,7 @@ export function dividerOps(def: KernelDef): { sqrt: number; div: number } {
   let sqrt = 0;
   let div = 0;
   for (let bits = 0; bits < 1 << def.flags.length; bits++) {
-    const flags: Record<string, boolean> = {};
-    def.flags.forEach((flag, i) => (flags[flag] = (bits & (1 << i)) !== 0));
+    const flags = flagsOf(def, bits);
     const b = new Body('f32', true, 0, false);
     def.body(b, flags);
     const text = b.lines.join('\n');

@@ -4,9 +4,16 @@
  * the results are identical bit for bit; the float32 kernels may use cheaper equivalent forms
  * (a multiplication by a precomputed reciprocal), covered by the float32 parity tolerance.
  */
-import type { KernelDef, Ops } from './emit.ts';
+import type { Flag, KernelDef, Ops } from './emit.ts';
 
 const ONE_MINUS = (x: string): string => `(f64.sub (f64.const 1) $${x})`;
+
+// Flags that skip a no-op: `g·1` and `p·1` are exact to leave out; `+ wd·p` the plain loop itself
+// leaves out when wd is 0 (`0·p` is NaN for an infinite p).
+const SCALED: Flag = { name: 'scaled', when: { scalar: 'gs', not: 1 } };
+const WD: Flag = { name: 'wd', when: { scalar: 'wd', not: 0 } };
+const L2: Flag = { name: 'l2', when: { scalar: 'l2', not: 0 } };
+const DECAYED: Flag = { name: 'decayed', when: { scalar: 'decay', not: 1 } };
 
 /** `d = g·gs (+ wd·p)`, shared by every rule; `g·1` is skipped (exact: it is `g`). */
 function grad(o: Ops, f: Readonly<Record<string, boolean>>, wd: boolean, wdName = 'wd'): string {
@@ -19,7 +26,8 @@ const sgd: KernelDef = {
   name: 'sgd',
   arrays: ['p', 'g'],
   scalars: ['gs', 'lr', 'wd'],
-  flags: ['wd', 'scaled'],
+  flags: [WD, SCALED],
+  fast: 'fastSgd',
   body(o, f) {
     const d = grad(o, f, f.wd);
     o.st('p', o.sub(o.ld('p'), o.mul(o.k('lr'), d)));
@@ -31,7 +39,14 @@ const sgdMomentum: KernelDef = {
   arrays: ['p', 'g', 'buf'],
   scalars: ['gs', 'lr', 'wd', 'mom', 'damp'],
   derived: [['keep', ONE_MINUS('damp')]],
-  flags: ['wd', 'nesterov', 'first', 'scaled'],
+  flags: [
+    WD,
+    { name: 'nesterov', when: { option: 'nesterov' } },
+    // The buffer's first step stores the gradient itself, as PyTorch's clone does.
+    { name: 'first', when: { option: 'first' } },
+    SCALED,
+  ],
+  fast: 'fastSgdMomentum',
   body(o, f) {
     const d = grad(o, f, f.wd);
     const b = o.let(
@@ -48,7 +63,8 @@ const adagrad: KernelDef = {
   name: 'adagrad',
   arrays: ['p', 'g', 'sum'],
   scalars: ['gs', 'clr', 'wd', 'eps'],
-  flags: ['wd', 'scaled'],
+  flags: [WD, SCALED],
+  fast: 'fastAdagrad',
   body(o, f) {
     const d = grad(o, f, f.wd);
     const s = o.let('s', o.add(o.ld('sum'), o.mul(d, d)));
@@ -62,7 +78,8 @@ const adadelta: KernelDef = {
   arrays: ['p', 'g', 'v', 'u'],
   scalars: ['gs', 'lr', 'rho', 'eps', 'wd'],
   derived: [['c', ONE_MINUS('rho')]],
-  flags: ['wd', 'scaled'],
+  flags: [WD, SCALED],
+  fast: 'fastAdadelta',
   body(o, f) {
     const d = grad(o, f, f.wd);
     const v = o.let('v', o.add(o.mul(o.k('rho'), o.ld('v')), o.mul(o.mul(o.k('c'), d), d)));
@@ -84,7 +101,13 @@ const rmsprop: KernelDef = {
   arrays: ['p', 'g', 'v', 'buf', 'ga'],
   scalars: ['gs', 'lr', 'alpha', 'eps', 'wd', 'mom'],
   derived: [['c', ONE_MINUS('alpha')]],
-  flags: ['wd', 'momentum', 'centered', 'scaled'],
+  flags: [
+    WD,
+    { name: 'momentum', when: { given: 'buf' } },
+    { name: 'centered', when: { given: 'ga' } },
+    SCALED,
+  ],
+  fast: 'fastRmsprop',
   body(o, f) {
     const d = grad(o, f, f.wd);
     const v = o.let('v', o.add(o.mul(o.k('alpha'), o.ld('v')), o.mul(o.mul(o.k('c'), d), d)));
@@ -151,7 +174,12 @@ const adam: KernelDef = {
     ['A', '(f64.div (f64.const 1) (f64.mul $bc2Sqrt $stepSize))'],
     ['B', '(f64.div $eps $stepSize)'],
   ],
-  flags: ['l2', 'amsgrad', 'scaled', 'decayed'],
+  flags: [L2, { name: 'amsgrad', when: { given: 'vmax' } }, SCALED, DECAYED],
+  fast: 'fastAdam',
+  guard: {
+    when: { scalar: 'stepSize', not: 0 },
+    why: 'The float32 kernel divides by stepSize: lr 0 stays on the plain loop.',
+  },
   body(o, f) {
     const d = grad(o, f, f.l2, 'l2');
     const [m, v] = moments(o, d);
@@ -172,7 +200,8 @@ const adamax: KernelDef = {
   arrays: ['p', 'g', 'm', 'u'],
   scalars: ['gs', 'b1', 'b2', 'wd', 'clr', 'eps'],
   derived: [['c1', ONE_MINUS('b1')]],
-  flags: ['wd', 'scaled'],
+  flags: [WD, SCALED],
+  fast: 'fastAdamax',
   body(o, f) {
     const d = grad(o, f, f.wd);
     const m = o.let('m', o.add(o.mul(o.k('b1'), o.ld('m')), o.mul(o.k('c1'), d)));
@@ -188,7 +217,8 @@ const nadam: KernelDef = {
   arrays: ['p', 'g', 'm', 'v'],
   scalars: ['gs', 'b1', 'b2', 'l2', 'decay', 'bc2', 'gradStep', 'momStep', 'eps'],
   derived: [...BETAS, ['rsbc2', '(f64.div (f64.const 1) (f64.sqrt $bc2))']],
-  flags: ['l2', 'scaled', 'decayed'],
+  flags: [L2, SCALED, DECAYED],
+  fast: 'fastNadam',
   body(o, f) {
     const d = grad(o, f, f.l2, 'l2');
     const [m, v] = moments(o, d);
@@ -210,7 +240,9 @@ const radam: KernelDef = {
   arrays: ['p', 'g', 'm', 'v'],
   scalars: ['gs', 'b1', 'b2', 'l2', 'decay', 'stepSize', 'adaptive', 'eps'],
   derived: BETAS,
-  flags: ['l2', 'rectified', 'scaled', 'decayed'],
+  // Below rho_t = 5 the rule passes `adaptive` 0: the step is plain momentum.
+  flags: [L2, { name: 'rectified', when: { scalar: 'adaptive', not: 0 } }, SCALED, DECAYED],
+  fast: 'fastRadam',
   body(o, f) {
     const d = grad(o, f, f.l2, 'l2');
     const [m, v] = moments(o, d);
