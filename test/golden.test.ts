@@ -7,7 +7,7 @@ import {
   replayTolerance,
   worstRelativeError,
 } from '../packages/lab/src/replay/run.ts';
-import { loadCases } from './helpers/fixtures.ts';
+import { EXTRA_FIXTURE_DIR, loadCases } from './helpers/fixtures.ts';
 
 const cases = loadCases((f) => !f.startsWith('sched_'));
 
@@ -49,6 +49,20 @@ describe('scheduler cases: trajectory, lr per step and momentum per step match a
       if (c.momentum) assert.equal(result.momentum?.length, c.steps);
       const err = caseError(c, result)!;
       assert.ok(err <= 1e-10, `worst relative error ${err}`);
+    });
+  }
+});
+
+describe('optimizers outside torch.optim: float64 at 1e-10, float32 within N·4·2^-24 of their references', () => {
+  const extra = loadCases(() => true, EXTRA_FIXTURE_DIR);
+  test('there are reference cases', () => assert.ok(extra.length > 0));
+  for (const [file, c] of extra) {
+    test(file, () => {
+      const ref = referenceTrajectory(c)!;
+      const err64 = worstRelativeError(replayCase(c).trajectory, ref);
+      assert.ok(err64 <= 1e-10, `float64: worst relative error ${err64}`);
+      const err32 = worstRelativeError(replayCase(c, 'float32').trajectory, ref);
+      assert.ok(err32 <= float32Tolerance(c.steps), `float32: worst relative error ${err32}`);
     });
   }
 });

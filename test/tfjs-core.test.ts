@@ -30,6 +30,7 @@ const OPTIONS: Record<string, Record<string, unknown>> = {
   adamax: { lr: 0.01 },
   nadam: { lr: 0.01 },
   radam: { lr: 0.01 },
+  lion: { lr: 0.001 },
   swats: { lr: 0.01 },
 };
 const SHAPES = [[3, 4], [5], [2, 2, 2]];

@@ -43,6 +43,7 @@ export { Adamax, adamaxRule, type AdamaxOptions } from './rules/adamax.ts';
 export { NAdam, nadamRule, type NAdamOptions } from './rules/nadam.ts';
 export { RAdam, radamRule, type RAdamOptions } from './rules/radam.ts';
 export { SparseAdam, sparseAdamRule, type SparseAdamOptions } from './rules/sparse-adam.ts';
+export { Lion, lionRule, type LionOptions } from './rules/lion.ts';
 export {
   clipGradNorm,
   clipGradValue,

@@ -11,6 +11,7 @@ import { adadeltaDescriptor } from './rules/adadelta.ts';
 import { adagradDescriptor } from './rules/adagrad.ts';
 import { adamDescriptors } from './rules/adam.ts';
 import { adamaxDescriptor } from './rules/adamax.ts';
+import { lionDescriptor } from './rules/lion.ts';
 import { nadamDescriptor } from './rules/nadam.ts';
 import { radamDescriptor } from './rules/radam.ts';
 import { rmspropDescriptor } from './rules/rmsprop.ts';
@@ -28,6 +29,7 @@ export const OPTIMIZERS: readonly OptimizerDescriptor[] = [
   nadamDescriptor,
   radamDescriptor,
   sparseAdamDescriptor,
+  lionDescriptor,
 ];
 
 /** Every name {@link createOptimizer} accepts, in a stable order. */
