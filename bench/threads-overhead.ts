@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Adam } from '../packages/optim/src/node.ts';
 import type { Arena, KernelRunner } from '../packages/optim/src/kernels/arena.ts';
-import { ThreadRunner } from '../packages/optim/src/kernels/pool.ts';
+import { ThreadRunner } from '../packages/optim/src/kernels/thread-pool.ts';
 import { DEFAULT_THREAD_THRESHOLD, stopThreads } from '../packages/optim/src/threads/node.ts';
 import { startThreadedArena } from '../packages/optim/src/threads/threaded-arena.ts';
 

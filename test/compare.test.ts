@@ -9,7 +9,7 @@ import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
 import { evaluateClaims } from '../packages/lab/src/lab/compare/claims.ts';
 import { DEFAULT_CONTENDERS, findContender } from '../packages/lab/src/lab/compare/contenders.ts';
 import { lrGrid } from '../packages/lab/src/lab/compare/grid.ts';
-import { workerExecutor } from '../packages/lab/src/lab/compare/pool.ts';
+import { workerExecutor } from '../packages/lab/src/lab/compare/worker-pool.ts';
 import { compare } from '../packages/lab/src/lab/compare/race.ts';
 import type { CompareResults } from '../packages/lab/src/lab/compare/results.ts';
 import { renderReport } from '../packages/lab/src/lab/compare/report/html.ts';

@@ -11,7 +11,7 @@ import {
 import type { Arena } from '../packages/optim/src/kernels/arena.ts';
 import { fastPathCounts } from '../packages/optim/src/kernels/dispatch.ts';
 import { setFastPaths } from '../packages/optim/src/kernels/fast-path.ts';
-import { ThreadRunner } from '../packages/optim/src/kernels/pool.ts';
+import { ThreadRunner } from '../packages/optim/src/kernels/thread-pool.ts';
 import { helperThreads } from '../packages/optim/src/threads/helpers.ts';
 import { createThreadedArena, stopThreads } from '../packages/optim/src/threads/node.ts';
 import { startThreadedArena } from '../packages/optim/src/threads/threaded-arena.ts';

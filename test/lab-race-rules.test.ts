@@ -12,7 +12,7 @@ import { objectiveProblem } from '../packages/lab/src/lab/compare/user.ts';
 import { Trainer } from '../packages/lab/src/lab/trainer.ts';
 import { functionModel } from '../packages/lab/src/lab/models/function.ts';
 import { testFunction } from '../packages/lab/src/lab/functions.ts';
-import { seededStart } from '../packages/lab/src/lab/compare/problems.ts';
+import { seededStart } from '../packages/lab/src/lab/compare/race-problem.ts';
 
 /** A synthetic optimizer row: per-seed scores from an untrained loss of `initial`. */
 function row(name: string, scores: number[], o: { initial?: number; steps?: number } = {}) {

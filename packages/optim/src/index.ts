@@ -94,7 +94,7 @@ export {
   type PlateauOptions,
   type PlateauStateDict,
 } from './schedules/plateau.ts';
-export { createScheduler, SCHEDULER_TYPES } from './schedules/registry.ts';
+export { createScheduler, SCHEDULER_TYPES } from './schedules/create-scheduler.ts';
 export type { Stepper } from './wrappers/stepper.ts';
 export {
   Accumulate,

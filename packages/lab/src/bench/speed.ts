@@ -24,7 +24,7 @@ import type { Arena } from 'descent-optim/internal/kernels/arena';
 import { setFastPaths } from 'descent-optim/internal/kernels/fast-path';
 import { DIVIDER_OPS } from 'descent-optim/internal/kernels/generated/wasm';
 import { K, slotOf, type KernelName } from 'descent-optim/internal/kernels/ids';
-import { callKernel } from 'descent-optim/internal/kernels/pool';
+import { callKernel } from 'descent-optim/internal/kernels/thread-pool';
 import { createThreadedArena, stopThreads } from 'descent-optim/threads';
 
 type Opt = Optimizer<CommonOptions>;

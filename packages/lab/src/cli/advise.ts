@@ -7,7 +7,7 @@ import {
   type Advice,
 } from '../lab/compare/advise.ts';
 import { builtinRaceProblem } from '../lab/compare/builtin.ts';
-import { workerExecutor } from '../lab/compare/pool.ts';
+import { workerExecutor } from '../lab/compare/worker-pool.ts';
 import { csvProblem } from '../lab/node/csv-problem.ts';
 import { PROBLEM_NAMES } from '../lab/problems.ts';
 import type { BatchSize } from '../lab/sampler.ts';

@@ -12,8 +12,8 @@ import {
 import { evaluateClaims } from '../lab/compare/claims.ts';
 import { evaluateBatchClaims } from '../lab/compare/claims/batch-sizes.ts';
 import { CONTENDERS, DEFAULT_CONTENDERS } from '../lab/compare/contenders.ts';
-import { workerExecutor } from '../lab/compare/pool.ts';
-import type { Budget } from '../lab/compare/problems.ts';
+import { workerExecutor } from '../lab/compare/worker-pool.ts';
+import type { Budget } from '../lab/compare/race-problem.ts';
 import { compare } from '../lab/compare/race.ts';
 import type { CompareResults } from '../lab/compare/results.ts';
 import {

@@ -1,8 +1,8 @@
 import { createOptimizer } from 'descent-optim/internal/optimizers';
 import type { FloatBuffer } from 'descent-optim/internal/core/types';
 import type { GoldenCase } from './case.ts';
-import { gradient } from './problems.ts';
-import { createScheduler } from 'descent-optim/internal/schedules/registry';
+import { gradient } from './case-gradients.ts';
+import { createScheduler } from 'descent-optim/internal/schedules/create-scheduler';
 import { readHyper, Scheduler } from 'descent-optim/internal/schedules/scheduler';
 
 export type Dtype = 'float32' | 'float64';

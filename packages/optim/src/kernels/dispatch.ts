@@ -2,7 +2,7 @@ import type { FloatBuffer } from '../core/types.ts';
 import { createArenaSync, type Arena, type KernelFn } from './arena.ts';
 import { arenaOf } from '../core/arena-registry.ts';
 import { KERNEL_ARRAYS, slotOf } from './ids.ts';
-import { callKernel } from './pool.ts';
+import { callKernel } from './thread-pool.ts';
 
 /**
  * Dispatch from a rule to its wasm SIMD kernel. Three routes, chosen per call, allocation-free:

@@ -5,7 +5,7 @@
  * `-layers` for models); the core package does not.
  */
 import { DescentOptimizer } from './optimizer.ts';
-import type { StepperFactory } from './registry.ts';
+import type { StepperFactory } from './factories.ts';
 
 export { DescentOptimizer, type TfOptimizerState } from './optimizer.ts';
 export {
@@ -15,7 +15,7 @@ export {
   type StepHook,
   type StepperFactory,
   type VariableInfo,
-} from './registry.ts';
+} from './factories.ts';
 export type { TakenPath, UpdatePath } from './weights.ts';
 
 /**

@@ -7,7 +7,7 @@ import {
   type Placed,
   type StepHook,
   type StepperFactory,
-} from './registry.ts';
+} from './factories.ts';
 import { decodeState, encodeState, type StateBuffer } from './state-codec.ts';
 import { WeightBinding, type TakenPath, type UpdatePath } from './weights.ts';
 

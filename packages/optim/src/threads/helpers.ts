@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Arena } from '../kernels/arena.ts';
 import { exportNames } from '../kernels/ids.ts';
 import { kernelModulesSync } from '../kernels/module.ts';
-import { JOB_BYTES, ThreadRunner } from '../kernels/pool.ts';
+import { JOB_BYTES, ThreadRunner } from '../kernels/thread-pool.ts';
 
 /**
  * The helper threads of one arena: started together, watched, and stopped together. The first

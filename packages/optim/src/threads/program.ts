@@ -1,7 +1,7 @@
-import { JOB, PART, callKernel, helperEnded, serveJobs } from '../kernels/pool.ts';
+import { JOB, PART, callKernel, helperEnded, serveJobs } from '../kernels/thread-pool.ts';
 
 /**
- * A helper thread's whole program: the browser-safe serving loop of kernels/pool.ts, by its
+ * A helper thread's whole program: the browser-safe serving loop of kernels/thread-pool.ts, by its
  * source, so that it runs the same from TypeScript sources (tests) and from dist/ with no file to
  * find. `wrapKernels`, JavaScript source of a function `(kernels, memory) => kernels`, is for
  * tests that need a helper to fail (the table is wrapped before any part is served).

@@ -4,7 +4,7 @@ import { intervalText, type PairedInterval } from './bootstrap.ts';
 import { formatNumber } from './format.ts';
 import { findContender } from './contenders.ts';
 import { inspectProblem, type ProblemProfile } from './inspect.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 import { compare, type Executor } from './race.ts';
 import type { OptimizerResult, OptimizerSummary, ProblemResult } from './results.ts';
 

@@ -1,5 +1,5 @@
 import type { BatchSize } from '../sampler.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 import { compare, type CompareOptions } from './race.ts';
 import type { CompareResults, OptimizerResult, ProblemResult } from './results.ts';
 import type { RunRecord } from './run.ts';

@@ -2,7 +2,7 @@ import { testFunction } from '../functions.ts';
 import type { TfBackend } from '../models/mlp-tfjs.ts';
 import { findProblem } from '../problems.ts';
 import type { BatchSize } from '../sampler.ts';
-import { functionProblem, type Budget, type RaceProblem } from './problems.ts';
+import { functionProblem, type Budget, type RaceProblem } from './race-problem.ts';
 
 interface Plan {
   epochs: number;

@@ -38,14 +38,14 @@ export {
 export { CONTENDERS, DEFAULT_CONTENDERS, findContender, type Contender } from './contenders.ts';
 export { baseGrid, lrGrid, lrOf, EXTEND_DECADES, type LrGrid } from './grid.ts';
 export { inspectProblem, type ProblemProfile } from './inspect.ts';
-export { workerExecutor } from './pool.ts';
+export { workerExecutor } from './worker-pool.ts';
 export {
   functionProblem,
   seededStart,
   ESCAPE_LOSS,
   type Budget,
   type RaceProblem,
-} from './problems.ts';
+} from './race-problem.ts';
 export {
   compare,
   inlineExecutor,

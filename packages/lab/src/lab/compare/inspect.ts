@@ -1,6 +1,6 @@
 import type { FloatBuffer } from 'descent-optim/internal/core/types';
 import { Sampler } from '../sampler.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 
 /** What `advise` measures about a problem before recommending an optimizer. */
 export interface ProblemProfile {

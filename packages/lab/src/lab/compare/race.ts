@@ -1,6 +1,6 @@
 import { DEFAULT_CONTENDERS, findContender, type Contender } from './contenders.ts';
 import { baseGrid, extension, lrOf, refinement, type LrGrid } from './grid.ts';
-import type { Budget, RaceProblem } from './problems.ts';
+import type { Budget, RaceProblem } from './race-problem.ts';
 import { overallRanking } from './ranking.ts';
 import type { CompareResults } from './results.ts';
 import { runOne, type RunRecord } from './run.ts';

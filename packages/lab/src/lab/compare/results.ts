@@ -1,6 +1,6 @@
 import type { PairedInterval } from './bootstrap.ts';
 import type { Contender } from './contenders.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 import type { RunRecord } from './run.ts';
 
 // What a race returns (and results.json holds): plain data, typed once here.

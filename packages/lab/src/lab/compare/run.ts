@@ -2,7 +2,7 @@ import { Sampler } from '../sampler.ts';
 import { Trainer } from '../trainer.ts';
 import type { Contender } from './contenders.ts';
 import { lossNoise } from './noise.ts';
-import { ESCAPE_LOSS, type RaceProblem } from './problems.ts';
+import { ESCAPE_LOSS, type RaceProblem } from './race-problem.ts';
 
 /** At most this many points per recorded curve (curves are bucketed, keeping each bucket's min). */
 export const CURVE_POINTS = 120;

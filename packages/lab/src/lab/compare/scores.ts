@@ -1,4 +1,4 @@
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 import type { RunRecord } from './run.ts';
 import { median } from './tuning.ts';
 

@@ -1,6 +1,6 @@
 import type { Contender } from './contenders.ts';
 import { lrOf, type LrGrid } from './grid.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 import { rankProblem } from './ranking.ts';
 import type {
   Candidate,

@@ -1,6 +1,6 @@
 import type { FloatBuffer } from 'descent-optim/internal/core/types';
 import { Sampler, type BatchSize } from '../sampler.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 
 /** A batch size's measured speed on this machine, and its predicted time to a given loss. */
 export interface BatchSpeed {

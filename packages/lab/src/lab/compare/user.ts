@@ -1,6 +1,6 @@
 import type { Model } from '../model.ts';
 import type { BatchSize } from '../sampler.ts';
-import type { RaceProblem } from './problems.ts';
+import type { RaceProblem } from './race-problem.ts';
 import { checkInteger } from 'descent-optim/internal/core/validate';
 
 /** An objective on a typed array, with its gradient: the simplest problem to race on. */

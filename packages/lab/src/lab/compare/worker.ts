@@ -5,7 +5,7 @@ import 'descent-optim/fast';
 import { parentPort } from 'node:worker_threads';
 import { findContender } from './contenders.ts';
 import { builtinRaceProblem } from './builtin.ts';
-import type { BuiltinRef, RaceProblem } from './problems.ts';
+import type { BuiltinRef, RaceProblem } from './race-problem.ts';
 import type { Job } from './race.ts';
 import { runOne } from './run.ts';
 

@@ -1,4 +1,4 @@
-import type { RaceProblem } from '../compare/problems.ts';
+import type { RaceProblem } from '../compare/race-problem.ts';
 import type { Split } from '../dataset.ts';
 import { softmaxModel } from '../models/softmax.ts';
 import type { BatchSize } from '../sampler.ts';
