@@ -1,15 +1,17 @@
 import { allocLike } from './alloc.ts';
 import { checkGradients } from './check-gradients.ts';
+import { checkStateDict } from './check-state.ts';
 import {
   checkNormType,
   clipFactor,
   firstNonFinite,
   isFloatBuffer,
   isSparse,
-  ownRealm,
   totalNorm,
   type Gradient,
 } from './gradients.ts';
+import { checkGroup, copyHyper, type CheckedGroup } from './param-group.ts';
+import { guarded, readOnlyList } from './read-only.ts';
 import type { Rule } from './rule.ts';
 import {
   STATE_DICT_VERSION,
@@ -22,7 +24,6 @@ import type {
   FloatBuffer,
   NonFinitePolicy,
   OptimizerOptions,
-  ParamGroup,
   ParamGroupSpec,
   ParamState,
   ParamsInput,
@@ -33,12 +34,15 @@ import { checkKnownOptions, describe } from './validate.ts';
 /** A gradient for each parameter, in the flattened order of the groups; `null` skips a buffer. */
 export type Gradients = readonly Gradient[];
 
-const STEP_OPTIONS = ['clipGradNorm', 'clipNormType', 'nonFinite'] as const;
+/**
+ * A live parameter group: writable hyper-parameters (schedulers write them) and a fixed list of
+ * buffers (`addParamGroup` adds buffers as a new group).
+ */
+export type LiveParamGroup<H> = H & { readonly params: readonly FloatBuffer[] };
 
-/** Copies hyper-parameter values so that a group never aliases a caller's array. */
-function copyHyper(value: unknown): unknown {
-  return Array.isArray(value) ? value.slice() : value;
-}
+const STEP_OPTIONS = ['clipGradNorm', 'clipNormType', 'nonFinite'] as const;
+const GROUP_OR_BUFFER = 'a Float32Array, a Float64Array or a group { params: [...] }';
+const ADD_HINT = 'add buffers as a new group with addParamGroup({ params: [...] })';
 
 /**
  * The optimizer facade, PyTorch's shape in TypeScript idiom: parameter groups with plain,
@@ -47,15 +51,23 @@ function copyHyper(value: unknown): unknown {
  * per buffer.
  */
 export class Optimizer<H extends CommonOptions> {
-  /** The groups, with their writable hyper-parameters (`opt.paramGroups[0].lr = 1e-4`). */
-  readonly paramGroups: ParamGroup<H>[];
   /** Per-parameter state by flat index (`undefined` before a parameter's first step). */
   protected readonly state: (ParamState | undefined)[] = [];
   protected readonly rule: Rule<H>;
+  // The live structure, plain arrays for the step; users see it through read-only views.
+  private readonly groups: H[] = [];
+  private readonly groupParams: FloatBuffer[][] = [];
   private readonly flat: FloatBuffer[] = [];
+  private readonly exposed: LiveParamGroup<H>[] = [];
+  private groupsView: readonly LiveParamGroup<H>[] = [];
+  private paramsView: readonly FloatBuffer[] = [];
+  /** Every buffer given so far, as the caller gave it (a group may not repeat one). */
+  private readonly taken = new Set<FloatBuffer>();
+  /** The constructor's options over the rule's defaults: what a group does not set. */
+  private readonly base: Readonly<Record<string, unknown>>;
   // Reused by every step (which must not allocate): which buffers got new slots this step, and
   // the bound sparse-gradient check handed to checkGradients.
-  private readonly created: Uint8Array;
+  private created = new Uint8Array(0);
   private readonly refusal = (i: number): string | null => this.sparseRefusal(i);
   /** Clip the total gradient norm to this inside `step` (one read pass, then a kernel scale). */
   clipGradNorm: number | null = null;
@@ -80,6 +92,7 @@ export class Optimizer<H extends CommonOptions> {
     for (const [k, v] of Object.entries(options)) {
       if (v !== undefined && !(STEP_OPTIONS as readonly string[]).includes(k)) base[k] = v;
     }
+    this.base = base;
     const step = options as StepOptions;
     if (step.clipGradNorm !== undefined) this.clipGradNorm = step.clipGradNorm;
     if (step.clipNormType !== undefined) this.clipNormType = step.clipNormType;
@@ -89,41 +102,66 @@ export class Optimizer<H extends CommonOptions> {
     if (!Array.isArray(params) || params.length === 0) {
       throw new TypeError(`${rule.name}: params must be a non-empty array of buffers or groups`);
     }
-    const specs: ParamGroupSpec<H>[] = params.every(isFloatBuffer)
-      ? [{ params: params as FloatBuffer[] } as ParamGroupSpec<H>]
-      : (params as ParamGroupSpec<H>[]);
+    const specs: unknown[] = params.every(isFloatBuffer) ? [{ params }] : params;
+    specs.forEach((spec, gi) =>
+      this.join(
+        checkGroup(rule, base, spec, gi, this.taken, `params[${gi}] must be ${GROUP_OR_BUFFER}`),
+      ),
+    );
+  }
 
-    const given = new Set<FloatBuffer>();
-    this.paramGroups = specs.map((spec, gi) => {
-      if (spec === null || typeof spec !== 'object' || !Array.isArray(spec.params)) {
-        throw new TypeError(
-          `${rule.name}: params[${gi}] must be a Float32Array, a Float64Array or a group { params: [...] }, got ${describe(spec)}`,
-        );
-      }
-      checkKnownOptions(rule.name, spec, known, `option in param group ${gi}`);
-      // Every group owns its values: arrays (betas) are copied, never shared with the caller,
-      // the defaults or another group, since schedulers write into them.
-      const group: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(base)) group[k] = copyHyper(v);
-      for (const [k, v] of Object.entries(spec)) {
-        if (k !== 'params' && v !== undefined) group[k] = copyHyper(v);
-      }
-      spec.params.forEach((p, j) => {
-        if (!isFloatBuffer(p)) {
-          throw new TypeError(
-            `${rule.name}: parameter ${j} of group ${gi} must be a Float32Array or Float64Array, got ${describe(p)}`,
-          );
-        }
-        if (given.has(p)) {
-          throw new RangeError(`${rule.name}: a parameter buffer appears more than once`);
-        }
-        given.add(p);
-      });
-      group.params = spec.params.map(ownRealm);
-      this.flat.push(...(group.params as FloatBuffer[]));
-      rule.validate(group as unknown as H);
-      return group as unknown as ParamGroup<H>;
-    });
+  /**
+   * Adds a group of new buffers, as PyTorch's `add_param_group`: checked exactly as the
+   * constructor checks its groups (known options, float buffers, none already in the optimizer),
+   * options it does not set taken from the constructor's. Its buffers follow the existing ones
+   * in the flat order that `step`, `stateDict` and `loadStateDict` use. On a refusal nothing
+   * changes.
+   */
+  addParamGroup(group: ParamGroupSpec<H>): void {
+    const gi = this.groups.length;
+    this.join(
+      checkGroup(
+        this.rule,
+        this.base,
+        group,
+        gi,
+        this.taken,
+        'addParamGroup takes a group { params: [...] }',
+      ),
+    );
+  }
+
+  /** The groups (`opt.paramGroups[0].lr = 1e-4`): hyper-parameters writable, structure fixed. */
+  get paramGroups(): readonly LiveParamGroup<H>[] {
+    return this.groupsView;
+  }
+
+  /** Makes a checked group part of the optimizer; the only place the structure grows. */
+  private join(checked: CheckedGroup<H>): void {
+    const name = this.rule.name;
+    const gi = this.groups.length;
+    const { hyper, params, given } = checked;
+    const fixed = readOnlyList(
+      params,
+      () =>
+        `${name}: paramGroups[${gi}].params cannot be changed, its buffers are fixed; ${ADD_HINT}`,
+    );
+    Object.defineProperty(hyper, 'params', { value: fixed, enumerable: true });
+    const view = guarded(
+      hyper as LiveParamGroup<H>,
+      (key) => `${name}: paramGroups[${gi}].${key} cannot be replaced or removed; ${ADD_HINT}`,
+    );
+    this.groups.push(hyper);
+    this.groupParams.push(params);
+    this.flat.push(...params);
+    this.exposed.push(view);
+    for (const p of given) this.taken.add(p);
+    this.groupsView = readOnlyList(
+      this.exposed,
+      () =>
+        `${name}: paramGroups cannot be changed, its groups are fixed; add one with addParamGroup({ params: [...] }) (hyper-parameters stay writable: paramGroups[0].lr = 0.01)`,
+    );
+    this.paramsView = readOnlyList(this.flat, () => `${name}: params is read-only; ${ADD_HINT}`);
     this.created = new Uint8Array(this.flat.length);
   }
 
@@ -142,7 +180,7 @@ export class Optimizer<H extends CommonOptions> {
 
   /** All parameter buffers, in the flattened group order that `step` expects gradients in. */
   get params(): readonly FloatBuffer[] {
-    return this.flat;
+    return this.paramsView;
   }
 
   /**
@@ -155,7 +193,7 @@ export class Optimizer<H extends CommonOptions> {
   step(grads: Gradients, gradScale = 1): void {
     const name = this.rule.name;
     checkGradients(name, grads, this.flat, this.refusal);
-    for (const group of this.paramGroups) this.rule.validate(group);
+    for (const group of this.groups) this.rule.validate(group);
     this.checkStepOptions();
     if (typeof gradScale !== 'number' || Number.isNaN(gradScale)) {
       throw new RangeError(`${name}: gradScale must be a number, got ${String(gradScale)}`);
@@ -179,9 +217,10 @@ export class Optimizer<H extends CommonOptions> {
 
     const created = this.ensureState(grads);
     let i = 0;
-    for (const group of this.paramGroups) {
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const group = this.groups[gi] as H;
       const groupScale = group.maximize ? -scale : scale;
-      for (const p of group.params) {
+      for (const p of this.groupParams[gi] as FloatBuffer[]) {
         const g = grads[i];
         const st = this.state[i] as ParamState;
         if (g) {
@@ -197,14 +236,15 @@ export class Optimizer<H extends CommonOptions> {
   /** Why parameter `index` cannot take a sparse gradient in its group's configuration, or null. */
   private sparseRefusal(index: number): string | null {
     let first = 0;
-    for (const group of this.paramGroups) {
-      if (index < first + group.params.length) {
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const size = (this.groupParams[gi] as FloatBuffer[]).length;
+      if (index < first + size) {
         if (!this.rule.updateSparse) {
           return `${this.rule.name} does not take sparse gradients (SparseAdam, Adagrad and SGD do)`;
         }
-        return this.rule.sparseRefusal?.(group) ?? null;
+        return this.rule.sparseRefusal?.(this.groups[gi] as H) ?? null;
       }
-      first += group.params.length;
+      first += size;
     }
     return null;
   }
@@ -230,9 +270,9 @@ export class Optimizer<H extends CommonOptions> {
     const created = this.created;
     created.fill(0);
     let i = 0;
-    for (const group of this.paramGroups) {
-      const specs = this.rule.slots(group);
-      for (const p of group.params) {
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const specs = this.rule.slots(this.groups[gi] as H);
+      for (const p of this.groupParams[gi] as FloatBuffer[]) {
         if (grads[i]) {
           let st = this.state[i];
           if (!st) {
@@ -255,12 +295,12 @@ export class Optimizer<H extends CommonOptions> {
   /** A copy of the full state as plain data; `loadStateDict` restores it exactly. */
   stateDict(): OptimizerStateDict {
     let index = 0;
-    const paramGroups = this.paramGroups.map((group) => {
+    const paramGroups = this.groups.map((group, gi) => {
       const out: GroupStateDict = { params: [] };
       for (const [k, v] of Object.entries(group)) {
         if (k !== 'params') out[k] = copyHyper(v);
       }
-      out.params = group.params.map(() => index++);
+      out.params = (this.groupParams[gi] as FloatBuffer[]).map(() => index++);
       return out;
     });
     const state = this.flat.map((_, i): ParamStateDict | null => {
@@ -283,91 +323,16 @@ export class Optimizer<H extends CommonOptions> {
 
   /**
    * Restores a state from `stateDict()` (hyper-parameters of every group, step counts, slots).
-   * The state is checked whole first; on any mismatch this throws and nothing changes.
+   * The state is checked whole first, slots included: each parameter's slots must be exactly
+   * those its rule needs with its group's saved options (a slot those options no longer need may
+   * stay), of the parameter's length, numbers only. On any mismatch this throws, naming the
+   * parameter and the slot, and nothing changes.
    */
   loadStateDict(dict: OptimizerStateDict): void {
-    const name = this.rule.name;
-    const bad = (why: string): never => {
-      throw new RangeError(`${name}: cannot load state dict: ${why}`);
-    };
-    if (dict === null || typeof dict !== 'object') bad(`expected an object, got ${describe(dict)}`);
-    if (dict.format !== 'descent/optimizer')
-      bad(`format is ${String(dict.format)}, not descent/optimizer`);
-    if (dict.version !== STATE_DICT_VERSION) {
-      bad(
-        `version ${String(dict.version)} is not supported (this descent reads version ${STATE_DICT_VERSION})`,
-      );
-    }
-    if (dict.optimizer !== name) bad(`it was saved by ${String(dict.optimizer)}, not ${name}`);
-    if (!Array.isArray(dict.paramGroups) || dict.paramGroups.length !== this.paramGroups.length) {
-      bad(
-        `it has ${dict.paramGroups?.length} param groups, this optimizer has ${this.paramGroups.length}`,
-      );
-    }
-    if (!Array.isArray(dict.state) || dict.state.length !== this.flat.length) {
-      bad(
-        `it has state for ${dict.state?.length} parameters, this optimizer has ${this.flat.length}`,
-      );
-    }
-    const skipped = dict.skippedSteps ?? 0;
-    if (!Number.isInteger(skipped) || skipped < 0) bad(`skippedSteps must be an integer >= 0`);
-    const sizes = dict.paramSizes;
-    this.flat.forEach((p, i) => {
-      if (!Array.isArray(sizes) || sizes[i] !== p.length) {
-        bad(`parameter ${i} has length ${p.length}, the saved one ${String(sizes?.[i])}`);
-      }
-    });
-
-    const known = Object.keys(this.rule.defaults);
-    let index = 0;
-    const groups = this.paramGroups.map((group, gi) => {
-      const saved = dict.paramGroups[gi] as GroupStateDict;
-      if (!Array.isArray(saved.params) || saved.params.length !== group.params.length) {
-        bad(
-          `param group ${gi} has ${saved.params?.length} parameters, here ${group.params.length}`,
-        );
-      }
-      saved.params.forEach(
-        (k) => k !== index++ && bad(`param group ${gi} lists parameter ${k} out of order`),
-      );
-      checkKnownOptions(name, saved, known, `option in saved param group ${gi}`);
-      const next = { ...group } as unknown as Record<string, unknown>;
-      for (const key of known) {
-        if (!(key in saved)) bad(`param group ${gi} lacks option ${key}`);
-        next[key] = copyHyper(saved[key]);
-      }
-      this.rule.validate(next as unknown as H);
-      return next;
-    });
-
-    const state = this.flat.map((p, i): ParamState | undefined => {
-      const saved = dict.state[i];
-      if (saved === null || saved === undefined) return undefined;
-      if (!Number.isInteger(saved.step) || saved.step < 0) {
-        bad(`parameter ${i} has step ${String(saved.step)}, expected an integer >= 0`);
-      }
-      const scalars: Record<string, number> = {};
-      for (const key of Object.keys(this.rule.scalarState ?? {})) {
-        const v = saved.scalars?.[key];
-        if (typeof v !== 'number') bad(`parameter ${i} lacks scalar state ${key}`);
-        scalars[key] = v as number;
-      }
-      const slots: Record<string, FloatBuffer> = {};
-      for (const [key, v] of Object.entries(saved.slots ?? {})) {
-        const ok =
-          (ArrayBuffer.isView(v) || Array.isArray(v)) &&
-          (v as ArrayLike<number>).length === p.length;
-        if (!ok) bad(`slot ${key} of parameter ${i} is not a buffer of length ${p.length}`);
-        const copy = allocLike(p, 0);
-        copy.set(v as ArrayLike<number>);
-        slots[key] = copy;
-      }
-      return { step: saved.step, scalars, slots };
-    });
-
-    groups.forEach((g, gi) => Object.assign(this.paramGroups[gi] as object, g));
+    const plan = checkStateDict(this.rule, this.groupParams, dict);
+    plan.hyper.forEach((h, gi) => Object.assign(this.groups[gi] as H, h));
     this.state.length = 0;
-    state.forEach((st, i) => (this.state[i] = st));
-    this.skippedSteps = skipped;
+    plan.state.forEach((st, i) => (this.state[i] = st));
+    this.skippedSteps = plan.skippedSteps;
   }
 }

@@ -63,9 +63,7 @@ export class Accumulate implements Stepper {
     // The core's checks (count, length, dtype, sparse indices), before anything is added;
     // every optimizer may take sparse gradients here, since they are summed into dense buffers.
     checkGradients(NAME, grads, params, noRefusal);
-    const buffers = (this.buffers ??= params.map((p) =>
-      p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length),
-    ));
+    const buffers = this.buffersFor(params);
     const first = this.count === 0;
     grads.forEach((g, i) => {
       const acc = buffers[i] as FloatBuffer;
@@ -91,8 +89,24 @@ export class Accumulate implements Stepper {
     this.applied = true;
   }
 
+  /**
+   * The accumulation buffers, one per parameter; a buffer the inner optimizer gained since
+   * (`addParamGroup`) starts at zero, the sum of the gradients it has had in this cycle.
+   */
+  private buffersFor(params: readonly FloatBuffer[]): FloatBuffer[] {
+    const buffers = (this.buffers ??= []);
+    for (let i = buffers.length; i < params.length; i++) {
+      const p = params[i] as FloatBuffer;
+      buffers.push(
+        p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length),
+      );
+    }
+    return buffers;
+  }
+
   stateDict(): AccumulateStateDict {
-    const buffers = this.count > 0 && this.buffers ? this.buffers.map((b) => b.slice()) : null;
+    const buffers =
+      this.count > 0 ? this.buffersFor(this.inner.params).map((b) => b.slice()) : null;
     return { type: NAME, count: this.count, buffers, inner: this.inner.stateDict() };
   }
 

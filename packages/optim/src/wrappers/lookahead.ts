@@ -55,6 +55,7 @@ export class Lookahead implements Stepper {
   }
 
   step(grads: Gradients, gradScale = 1): void {
+    this.syncSlow();
     this.inner.step(grads, gradScale);
     this.counter += 1;
     if (this.counter < this.k) return;
@@ -70,12 +71,24 @@ export class Lookahead implements Stepper {
   }
 
   stateDict(): LookaheadStateDict {
+    this.syncSlow();
     return {
       type: NAME,
       counter: this.counter,
       slow: this.slow.map((s) => s.slice()),
       inner: this.inner.stateDict(),
     };
+  }
+
+  /**
+   * Slow weights for buffers the inner optimizer gained since (`addParamGroup`): they start at
+   * the buffers' values when first seen, before any step moves them, as the first ones did.
+   */
+  private syncSlow(): void {
+    const params = this.inner.params;
+    for (let i = this.slow.length; i < params.length; i++) {
+      this.slow.push((params[i] as FloatBuffer).slice());
+    }
   }
 
   loadStateDict(state: LookaheadStateDict): void {

@@ -87,19 +87,15 @@ export class Switch implements Stepper {
   private plateau = { best: Infinity, bad: 0 };
   private readonly options: SwitchOptions;
   private readonly atStep: number | null;
+  /** How many parameters were last found the same in both optimizers. */
+  private checked = 0;
 
   constructor(
     readonly first: AnyOptimizer,
     readonly second: AnyOptimizer,
     options: SwitchOptions,
   ) {
-    const same =
-      first.params.length === second.params.length &&
-      first.params.every((p, i) => p === second.params[i]);
-    if (!same)
-      throw new RangeError(
-        `${NAME}: both optimizers must hold the same parameters, in the same order`,
-      );
+    this.checkSameParams();
     const t = options?.trigger;
     this.atStep = null;
     if (t === 'swats' || (typeof t === 'object' && 'swats' in t)) {
@@ -144,6 +140,23 @@ export class Switch implements Stepper {
     this.options = options;
   }
 
+  /**
+   * Both optimizers must step the same buffers; a group added to one (`addParamGroup`) must be
+   * added to the other before the next step. Compared again only when a length changed.
+   */
+  private checkSameParams(): void {
+    const a = this.first.params;
+    const b = this.second.params;
+    if (a.length === this.checked && b.length === this.checked) return;
+    if (a.length !== b.length || a.some((p, i) => p !== b[i])) {
+      const counts = a.length === b.length ? '' : ` (first ${a.length}, second ${b.length})`;
+      throw new RangeError(
+        `${NAME}: both optimizers must hold the same parameters, in the same order${counts}; add a new group to both`,
+      );
+    }
+    this.checked = a.length;
+  }
+
   private usesSwats(t: SwitchTrigger): boolean {
     return t === 'swats' || (typeof t === 'object' && 'swats' in t);
   }
@@ -162,6 +175,7 @@ export class Switch implements Stepper {
   }
 
   step(grads: Gradients, gradScale = 1): void {
+    this.checkSameParams();
     if (this.phase === 'first' && this.atStep !== null && this.steps >= this.atStep) {
       this.handOver(this.options.lr === 'estimate' ? this.swats.estimate : undefined);
     }
@@ -169,7 +183,10 @@ export class Switch implements Stepper {
       const schedule = this.options.schedule;
       if (schedule && this.bases) {
         const k = this.steps - (this.event as SwitchEvent).step;
-        this.second.paramGroups.forEach((g, i) => (g.lr = schedule(k, this.bases![i] as number)));
+        const groups = this.second.paramGroups;
+        // A group added after the hand-over follows the schedule from its own lr.
+        for (let i = this.bases.length; i < groups.length; i++) this.bases.push(groups[i]!.lr);
+        groups.forEach((g, i) => (g.lr = schedule(k, this.bases![i] as number)));
       }
       this.second.step(grads, gradScale);
       this.steps += 1;
