@@ -1,5 +1,5 @@
 export { Optimizer, type Gradients } from './core/optimizer.ts';
-export type { Rule, SlotSpec } from './core/rule.ts';
+export type { Rule, RuleTraits, SlotSpec } from './core/rule.ts';
 export {
   STATE_DICT_VERSION,
   type OptimizerStateDict,

@@ -12,7 +12,9 @@ import {
 } from './gradients.ts';
 import { checkGroup, copyHyper, type CheckedGroup } from './param-group.ts';
 import { guarded, readOnlyList } from './read-only.ts';
-import type { Rule } from './rule.ts';
+import type { Rule, RuleTraits } from './rule.ts';
+
+const NO_TRAITS: RuleTraits = {};
 import {
   STATE_DICT_VERSION,
   type GroupStateDict,
@@ -168,6 +170,11 @@ export class Optimizer<H extends CommonOptions> {
   /** The optimizer's name, as in PyTorch (`"Adam"`). */
   get name(): string {
     return this.rule.name;
+  }
+
+  /** What wrappers may rely on in this algorithm's state (see {@link RuleTraits}). */
+  get traits(): RuleTraits {
+    return this.rule.traits ?? NO_TRAITS;
   }
 
   /**

@@ -6,6 +6,17 @@ export interface SlotSpec {
   readonly fill: number;
 }
 
+/** What wrappers may rely on in an algorithm's state (declared by the rule, never read off its name). */
+export interface RuleTraits {
+  /**
+   * Adam's moments: `exp_avg` and `exp_avg_sq` under `betas`, bias-corrected by the step count
+   * (SWATS projects an SGD learning rate from them; a hand-over can seed SGD's momentum).
+   */
+  readonly adamMoments?: boolean;
+  /** A heavy-ball `momentum_buffer` (SGD's) that a hand-over may seed. */
+  readonly momentumBuffer?: boolean;
+}
+
 /**
  * The math of one algorithm: its defaults, its validation and ONE fused in-place kernel over a
  * parameter buffer. The facade (`Optimizer`) does everything else: groups, state, checks.
@@ -13,6 +24,8 @@ export interface SlotSpec {
 export interface Rule<H extends CommonOptions> {
   /** The optimizer's name, as in PyTorch (`"Adam"`), used in messages and state dicts. */
   readonly name: string;
+  /** What wrappers may rely on (none when absent). */
+  readonly traits?: RuleTraits;
   readonly defaults: Readonly<H>;
   /** Throws a `RangeError` naming the option, the value and the allowed range. */
   validate(h: H): void;

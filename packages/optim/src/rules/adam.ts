@@ -26,6 +26,7 @@ const AMSGRAD_SLOTS: readonly SlotSpec[] = [...ADAM_SLOTS, { name: 'max_exp_avg_
 function makeAdamRule(name: string, decoupled: boolean): Rule<AdamOptions> {
   return {
     name,
+    traits: { adamMoments: true },
     defaults: {
       lr: 1e-3,
       betas: [0.9, 0.999],

@@ -20,6 +20,7 @@ const MOMENTUM_SLOTS: readonly SlotSpec[] = [{ name: 'momentum_buffer', fill: 0 
 
 export const sgdRule: Rule<SGDOptions> = {
   name: NAME,
+  traits: { momentumBuffer: true },
   defaults: {
     lr: 1e-3,
     momentum: 0,

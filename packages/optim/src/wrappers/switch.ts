@@ -99,7 +99,7 @@ export class Switch implements Stepper {
     const t = options?.trigger;
     this.atStep = null;
     if (t === 'swats' || (typeof t === 'object' && 'swats' in t)) {
-      if (first.name !== 'Adam' && first.name !== 'AdamW') {
+      if (!first.traits.adamMoments) {
         throw new RangeError(
           `${NAME}: the SWATS trigger needs Adam or AdamW first, got ${first.name}`,
         );
@@ -127,14 +127,14 @@ export class Switch implements Stepper {
         `${NAME}: lr must be 'estimate', 'keep' or a number >= 0, got ${String(lr)}`,
       );
     }
-    if (lr === 'estimate' && first.name !== 'Adam' && first.name !== 'AdamW') {
+    if (lr === 'estimate' && !first.traits.adamMoments) {
       throw new RangeError(`${NAME}: lr 'estimate' needs Adam or AdamW first, got ${first.name}`);
     }
     const momentum = options.momentum ?? 'zero';
     if (momentum !== 'zero' && momentum !== 'adam') {
       throw new RangeError(`${NAME}: momentum must be 'zero' or 'adam', got ${String(momentum)}`);
     }
-    if (momentum === 'adam' && (second.name !== 'SGD' || !first.name.startsWith('Adam'))) {
+    if (momentum === 'adam' && (!second.traits.momentumBuffer || !first.traits.adamMoments)) {
       throw new RangeError(`${NAME}: momentum 'adam' needs Adam or AdamW first and SGD second`);
     }
     this.options = options;
