@@ -38,13 +38,6 @@ export function checkNonNegative(owner: string, option: string, value: unknown, 
   }
 }
 
-/** A finite number > 0. */
-export function checkPositive(owner: string, option: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(owner, option, 'a finite number > 0', value);
-  }
-}
-
 /** A number in [lo, hi) (or [lo, hi] when `closed`). */
 export function checkInRange(
   owner: string,
