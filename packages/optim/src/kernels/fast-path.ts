@@ -58,24 +58,25 @@ export function fastPathsEnabled(): boolean {
  * `a2..a4`, null where unused) with scalars `s0..s8`, and returns true; returns false when the
  * caller must run its plain loop (no kernels loaded, fast paths off, no wasm SIMD, a tiny buffer).
  */
-export function runFast(
-  kernel: number,
-  bits: number,
-  p: FloatBuffer,
-  g: FloatBuffer,
-  a2: FloatBuffer | null,
-  a3: FloatBuffer | null,
-  a4: FloatBuffer | null,
-  s0: number,
-  s1: number,
-  s2: number,
-  s3: number,
-  s4: number,
-  s5: number,
-  s6: number,
-  s7: number,
-  s8: number,
-): boolean {
-  if (engine === null || !enabled || p.length < MIN_LENGTH) return false;
-  return engine(kernel, bits, p, g, a2, a3, a4, s0, s1, s2, s3, s4, s5, s6, s7, s8);
-}
+export const runFast: KernelEngine = (
+  kernel,
+  bits,
+  p,
+  g,
+  a2,
+  a3,
+  a4,
+  s0,
+  s1,
+  s2,
+  s3,
+  s4,
+  s5,
+  s6,
+  s7,
+  s8,
+) =>
+  engine !== null &&
+  enabled &&
+  p.length >= MIN_LENGTH &&
+  engine(kernel, bits, p, g, a2, a3, a4, s0, s1, s2, s3, s4, s5, s6, s7, s8);
