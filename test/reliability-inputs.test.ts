@@ -137,3 +137,13 @@ test('ReduceLROnPlateau: a NaN metric counts as no improvement (as in torch); ba
     assert.deepEqual(sched.stateDict(), good, `nothing changed by a refused ${field}`);
   }
 });
+
+test('a group added after the scheduler was built keeps its own lr, as in torch', () => {
+  const opt = new SGD([new Float64Array(2)], { lr: 0.1 });
+  const sched = new LambdaLR(opt, { lrLambda: (step: number) => 1 / (step + 1) });
+  opt.addParamGroup({ params: [new Float64Array(3)], lr: 0.5 });
+  sched.step();
+  assert.equal(opt.paramGroups[0]!.lr, 0.05);
+  assert.equal(opt.paramGroups[1]!.lr, 0.5);
+  opt.step([new Float64Array(2), new Float64Array(3)]);
+});

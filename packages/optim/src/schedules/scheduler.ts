@@ -128,10 +128,11 @@ export class Scheduler {
         return v;
       }),
     );
+    // Only the groups the scheduler was built with: a group added later (addParamGroup) keeps
+    // its own values, as PyTorch's schedulers (which zip the groups with their base values) do.
+    const groups = this.optimizer.paramGroups;
     this.tracks.forEach((t, ti) =>
-      this.optimizer.paramGroups.forEach((g, gi) =>
-        writeHyper(g, t.key, (values[ti] as number[])[gi] as number),
-      ),
+      (values[ti] as number[]).forEach((v, gi) => writeHyper(groups[gi] as object, t.key, v)),
     );
   }
 
