@@ -54,13 +54,13 @@ export function replayCase(c: GoldenCase, dtype: Dtype = 'float64'): ReplayResul
     }
     scheduler = built;
   }
-  const group = opt.paramGroups[0] as unknown as Record<string, unknown>;
+  const group = opt.paramGroups[0]!;
   const cycled = scheduler?.tracks.find((t) => t.key !== 'lr')?.key;
   const lr: number[] = [];
   const momentum: number[] = [];
   for (let k = 0; k < c.steps; k++) {
     gradient(c.problem, x, k, g);
-    lr.push(group.lr as number);
+    lr.push(group.lr);
     if (cycled) momentum.push(readHyper(group, cycled, c.name));
     opt.step([g]);
     scheduler?.step();

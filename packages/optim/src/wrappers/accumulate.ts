@@ -50,7 +50,7 @@ export class Accumulate implements Stepper {
     this.reduction = reduction;
   }
 
-  get paramGroups(): readonly object[] {
+  get paramGroups(): Stepper['paramGroups'] {
     return this.inner.paramGroups;
   }
 

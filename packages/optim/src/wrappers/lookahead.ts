@@ -46,7 +46,7 @@ export class Lookahead implements Stepper {
     this.slow = inner.params.map((p) => p.slice());
   }
 
-  get paramGroups(): readonly object[] {
+  get paramGroups(): Stepper['paramGroups'] {
     return this.inner.paramGroups;
   }
 

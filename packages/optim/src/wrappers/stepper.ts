@@ -1,12 +1,13 @@
-import type { Gradients } from '../core/optimizer.ts';
-import type { FloatBuffer } from '../core/types.ts';
+import type { Gradients, LiveParamGroup } from '../core/optimizer.ts';
+import type { CommonOptions, FloatBuffer } from '../core/types.ts';
 
 /**
  * What every optimizer and wrapper offers: a step, its parameter groups (for schedulers), its
  * parameters, and its state as plain data. Wrappers compose over it.
  */
 export interface Stepper {
-  readonly paramGroups: readonly object[];
+  /** The groups (with their writable hyper-parameters), as a scheduler drives them. */
+  readonly paramGroups: readonly LiveParamGroup<CommonOptions>[];
   readonly params: readonly FloatBuffer[];
   step(grads: Gradients, gradScale?: number): void;
   stateDict(): unknown;

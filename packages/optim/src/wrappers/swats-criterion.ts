@@ -1,6 +1,7 @@
 import type { Gradients, Optimizer } from '../core/optimizer.ts';
 import { gradValues } from '../core/gradients.ts';
 import type { CommonOptions, FloatBuffer } from '../core/types.ts';
+import { readHyper } from '../schedules/scheduler.ts';
 
 /** The running state of the SWATS criterion. */
 export interface SwatsState {
@@ -10,14 +11,6 @@ export interface SwatsState {
   gamma: number;
   /** The last bias-corrected estimate λₖ/(1−β₂ᵏ) (NaN before the first). */
   estimate: number;
-}
-
-interface AdamLikeGroup {
-  lr: number;
-  maximize: boolean;
-  betas: [number, number];
-  eps: number;
-  amsgrad?: boolean;
 }
 
 /**
@@ -40,10 +33,12 @@ export function swatsStep(
   let k = 0;
   let beta2 = 0;
   let index = 0;
-  for (const group of adam.paramGroups as unknown as (AdamLikeGroup & {
-    params: FloatBuffer[];
-  })[]) {
-    const [b1, b2] = group.betas;
+  for (const group of adam.paramGroups) {
+    // Adam's options, read by name: the caller checked that `adam` has Adam's moments.
+    const b1 = readHyper(group, 'betas.0', 'SWATS');
+    const b2 = readHyper(group, 'betas.1', 'SWATS');
+    const eps = readHyper(group, 'eps', 'SWATS');
+    const amsgrad = Reflect.get(group, 'amsgrad') === true;
     beta2 = b2;
     for (let j = 0; j < group.params.length; j++, index++) {
       const g = grads[index];
@@ -51,14 +46,14 @@ export function swatsStep(
       if (!g || !st) continue;
       k = st.step;
       const m = st.slots.exp_avg as FloatBuffer;
-      const v = (group.amsgrad ? st.slots.max_exp_avg_sq : st.slots.exp_avg_sq) as FloatBuffer;
+      const v = (amsgrad ? st.slots.max_exp_avg_sq : st.slots.exp_avg_sq) as FloatBuffer;
       const stepSize = group.lr / (1 - b1 ** k);
       const bc2Sqrt = Math.sqrt(1 - b2 ** k);
       // Adam and AdamW refuse sparse gradients, so g is dense here.
       const values = gradValues(g);
       const scale = group.maximize ? -gradScale : gradScale;
       for (let i = 0; i < values.length; i++) {
-        const p = (-stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + group.eps);
+        const p = (-stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
         pp += p * p;
         pg += p * values[i] * scale;
       }

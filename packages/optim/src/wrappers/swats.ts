@@ -44,7 +44,7 @@ export class SWATS implements Stepper {
     });
   }
 
-  get paramGroups(): readonly object[] {
+  get paramGroups(): Stepper['paramGroups'] {
     return this.switch.paramGroups;
   }
 

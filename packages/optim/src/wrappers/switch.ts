@@ -2,10 +2,17 @@ import type { Gradients, Optimizer } from '../core/optimizer.ts';
 import type { OptimizerStateDict } from '../core/state-dict.ts';
 import type { CommonOptions, FloatBuffer } from '../core/types.ts';
 import type { Schedule } from '../schedules/closed-form.ts';
+import { readHyper } from '../schedules/scheduler.ts';
 import { expectType, type Stepper } from './stepper.ts';
 import { swatsStep, type SwatsState } from './swats-criterion.ts';
 
 type AnyOptimizer = Optimizer<CommonOptions>;
+
+/** A group's `momentum`, 0 for an optimizer without one (read by name: options differ by rule). */
+function momentumOf(group: object): number {
+  const mu: unknown = Reflect.get(group, 'momentum');
+  return typeof mu === 'number' ? mu : 0;
+}
 
 /** When to hand over from the first optimizer to the second. */
 export type SwitchTrigger =
@@ -166,7 +173,7 @@ export class Switch implements Stepper {
     return this.phase === 'first' ? this.first : this.second;
   }
 
-  get paramGroups(): readonly object[] {
+  get paramGroups(): Stepper['paramGroups'] {
     return this.active.paramGroups;
   }
 
@@ -224,9 +231,9 @@ export class Switch implements Stepper {
 
   private handOver(estimate?: number): void {
     const { lr = estimate !== undefined ? 'estimate' : 'keep', momentum = 'zero' } = this.options;
-    const groups = this.second.paramGroups as unknown as { lr: number; momentum?: number }[];
+    const groups = this.second.paramGroups;
     if (lr === 'estimate' && estimate !== undefined && estimate > 0 && Number.isFinite(estimate)) {
-      groups.forEach((g) => (g.lr = (1 - (g.momentum ?? 0)) * estimate));
+      groups.forEach((g) => (g.lr = (1 - momentumOf(g)) * estimate));
     } else if (typeof lr === 'number') {
       groups.forEach((g) => (g.lr = lr));
     }
@@ -244,16 +251,14 @@ export class Switch implements Stepper {
   /** Starts SGD's momentum buffers at Adam's bias-corrected first moment / (1 − μ). */
   private seedMomentum(): void {
     const state = this.second.stateDict();
-    const beta1 = (this.first.paramGroups[0] as unknown as { betas: number[] }).betas[0] as number;
+    const beta1 = readHyper(this.first.paramGroups[0]!, 'betas.0', NAME);
     let index = 0;
-    for (const group of this.second.paramGroups as unknown as {
-      momentum: number;
-      params: FloatBuffer[];
-    }[]) {
+    for (const group of this.second.paramGroups) {
+      const mu = momentumOf(group);
       for (let j = 0; j < group.params.length; j++, index++) {
         const adam = this.first.paramState(index);
-        if (!adam || group.momentum === 0) continue;
-        const scale = 1 / ((1 - beta1 ** adam.step) * (1 - group.momentum));
+        if (!adam || mu === 0) continue;
+        const scale = 1 / ((1 - beta1 ** adam.step) * (1 - mu));
         const buf = (adam.slots.exp_avg as FloatBuffer).map((m) => m * scale);
         state.state[index] = {
           step: state.state[index]?.step ?? 0,
