@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createOptimizer } from '../packages/optim/src/node.ts';
+import { createOptimizer, OPTIMIZERS } from '../packages/optim/src/node.ts';
 
 // Random valid hyper-parameters, per optimizer, inside the ranges where every update is defined
 // (eps > 0 keeps every division away from 0/0).
@@ -64,7 +64,16 @@ const VALID: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     decoupledWeightDecay: fc.boolean(),
   }),
   sparseadam: fc.record({ lr, betas: fc.tuple(beta, beta), eps }),
+  lion: fc.record({ lr, betas: fc.tuple(beta, beta), weightDecay: wd, maximize: fc.boolean() }),
 };
+
+// A new optimizer must get its ranges here; a preset name (momentum, amsgrad) is fuzzed through
+// its algorithm's entry, whose ranges include the preset.
+test('every optimizer is fuzzed', () => {
+  for (const d of OPTIMIZERS) {
+    assert.ok(d.name in VALID || Object.keys(d.preset).length > 0, `${d.name} has fuzz ranges`);
+  }
+});
 
 const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
 
