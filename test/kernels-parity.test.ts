@@ -25,6 +25,7 @@ import {
 import { createArenaSync, type Arena } from '../packages/optim/src/kernels/arena.ts';
 import { CHUNK, fastPathCounts } from '../packages/optim/src/kernels/dispatch.ts';
 import { setFastPaths } from '../packages/optim/src/kernels/fast-path.ts';
+import { mulberry32 } from './helpers/rng.ts';
 
 type Make = (params: FloatBuffer[]) => Optimizer<never>;
 const mk =
@@ -72,16 +73,10 @@ const CASES: [string, Make][] = [
   ['RAdam decoupled', mk(RAdam, { weightDecay: 0.1, decoupledWeightDecay: true })],
 ];
 
-/** A deterministic generator (mulberry32), so every run sees the same numbers. */
+/** Uniform in [-0.5, 0.5), the same numbers on every run. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const r = mulberry32(seed);
+  return () => r() - 0.5;
 }
 
 type Where = 'heap' | 'arena';

@@ -8,6 +8,7 @@ import {
   performanceProfile,
   studentizedRangeQuantile,
 } from '../packages/lab/src/lab/compare/stats.ts';
+import { mulberry32 } from './helpers/rng.ts';
 
 function close(actual: number, expected: number, tol: number, label = '') {
   assert.ok(
@@ -16,18 +17,8 @@ function close(actual: number, expected: number, tol: number, label = '') {
   );
 }
 
-/** A small deterministic generator (xorshift32) for the brute-force cross-checks. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
-}
+/** The tests' seeded generator, for the brute-force cross-checks. */
+const rng = mulberry32;
 
 describe('averageRanks', () => {
   const cases: { name: string; keys: number[][]; ranks: number[] }[] = [

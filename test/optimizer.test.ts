@@ -17,6 +17,7 @@ import {
   type Optimizer,
   type OptimizerStateDict,
 } from '../packages/optim/src/node.ts';
+import { mulberry32 } from './helpers/rng.ts';
 
 type Ctor = new (params: FloatBuffer[], options?: Record<string, unknown>) => Optimizer<never>;
 
@@ -34,14 +35,11 @@ const CONFIGS: [string, Ctor, Record<string, unknown>][] = [
   ['RAdam', RAdam as unknown as Ctor, { lr: 0.01 }],
 ];
 
-/** A deterministic pseudo-random buffer (a small LCG), so tests need no fixtures. */
+/** A deterministic pseudo-random buffer in [-1, 1), so tests need no fixtures. */
 function randomBuffer(Buf: new (n: number) => FloatBuffer, n: number, seed: number): FloatBuffer {
+  const r = mulberry32(seed);
   const out = new Buf(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
+  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
   return out;
 }
 

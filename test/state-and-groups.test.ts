@@ -26,17 +26,15 @@ import {
   type OptimizerStateDict,
   type Rule,
 } from '../packages/optim/src/node.ts';
+import { mulberry32 } from './helpers/rng.ts';
 
 type AnyOptimizer = Optimizer<CommonOptions>;
 
-/** A deterministic gradient for buffer `j` at step `k` (a small LCG), of the buffer's type. */
+/** A deterministic gradient for buffer `j` at step `k` (seeded), of the buffer's type. */
 function grad(p: FloatBuffer, k: number, j: number): FloatBuffer {
   const out = new (p.constructor as new (n: number) => FloatBuffer)(p.length);
-  let s = (k * 7919 + j * 104729 + 1) >>> 0;
-  for (let i = 0; i < p.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
+  const r = mulberry32(k * 7919 + j * 104729 + 1);
+  for (let i = 0; i < p.length; i++) out[i] = r() * 2 - 1;
   return out;
 }
 

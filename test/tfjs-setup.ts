@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { mulberry32 } from './helpers/rng.ts';
 
 export { tf, tfl };
 
@@ -16,14 +17,8 @@ export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
 
 /** A seeded stream of floats in [-1, 1) (mulberry32): the same data on every run and backend. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = mulberry32(seed);
+  return () => r() * 2 - 1;
 }
 
 /** A Float32Array of `n` seeded values scaled by `scale`. */
