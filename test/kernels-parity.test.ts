@@ -25,6 +25,7 @@ import {
 import { createArenaSync, type Arena } from '../packages/optim/src/kernels/arena.ts';
 import { CHUNK, fastPathCounts } from '../packages/optim/src/kernels/dispatch.ts';
 import { setFastPaths } from '../packages/optim/src/kernels/fast-path.ts';
+import { OPTIMIZERS } from '../packages/optim/src/optimizers.ts';
 import { mulberry32 } from './helpers/rng.ts';
 
 type Make = (params: FloatBuffer[]) => Optimizer<never>;
@@ -72,6 +73,15 @@ const CASES: [string, Make][] = [
   ['RAdam wd', mk(RAdam, { weightDecay: 0.1 })],
   ['RAdam decoupled', mk(RAdam, { weightDecay: 0.1, decoupledWeightDecay: true })],
 ];
+
+test('every optimizer with a wasm kernel is in the parity cases', () => {
+  for (const d of OPTIMIZERS.filter((x) => x.bench !== undefined)) {
+    assert.ok(
+      CASES.some(([name]) => name.split(' ')[0] === d.algorithm),
+      d.algorithm,
+    );
+  }
+});
 
 /** Uniform in [-0.5, 0.5), the same numbers on every run. */
 function rng(seed: number): () => number {

@@ -8,8 +8,10 @@ import {
   Adamax,
   AdamW,
   createOptimizer,
+  Lion,
   NAdam,
   OPTIMIZER_NAMES,
+  OPTIMIZERS,
   RAdam,
   RMSprop,
   SGD,
@@ -33,7 +35,17 @@ const CONFIGS: [string, Ctor, Record<string, unknown>][] = [
   ['Adamax', Adamax as unknown as Ctor, { lr: 0.01 }],
   ['NAdam', NAdam as unknown as Ctor, { lr: 0.01, decoupledWeightDecay: true, weightDecay: 0.1 }],
   ['RAdam', RAdam as unknown as Ctor, { lr: 0.01 }],
+  ['Lion', Lion as unknown as Ctor, { lr: 0.01, weightDecay: 0.1 }],
 ];
+
+test('every algorithm with dense steps is in the configurations', () => {
+  for (const d of OPTIMIZERS.filter((x) => x.name !== 'sparseadam')) {
+    assert.ok(
+      CONFIGS.some(([name]) => name.split(' ')[0] === d.algorithm),
+      d.algorithm,
+    );
+  }
+});
 
 /** A deterministic pseudo-random buffer in [-1, 1), so tests need no fixtures. */
 function randomBuffer(Buf: new (n: number) => FloatBuffer, n: number, seed: number): FloatBuffer {
