@@ -83,12 +83,25 @@ export function checkKnownOptions(
   }
 }
 
-/** A short name for a value's type in messages (`Float64Array`, `Array`, `null`, `string`). */
+/**
+ * A short name for a value's type in messages (`Float64Array`, `Array`, `Date`, `null`,
+ * `string`; `object` for a plain object).
+ */
 export function describe(x: unknown): string {
   if (x === null) return 'null';
   if (ArrayBuffer.isView(x)) return x.constructor.name;
   if (Array.isArray(x)) return 'Array';
+  if (typeof x === 'object') {
+    const name = (x as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== 'Object' ? name : 'object';
+  }
   return typeof x;
+}
+
+/** {@link describe} with its article, for prose: "a function", "an Array", "a Date". */
+export function describeWithArticle(x: unknown): string {
+  const d = describe(x);
+  return d === 'null' ? 'null' : `${/^[aeiouAEIOU]/.test(d) ? 'an' : 'a'} ${d}`;
 }
 
 /** The options every Adam-family optimizer shares: lr, betas, eps, maximize, and weightDecay. */

@@ -5,6 +5,7 @@
  * with enough digits to round-trip. That is what makes a saved step count, a float64 scalar
  * (NAdam's running product) or a learning rate come back bit for bit.
  */
+import { describeWithArticle } from '../core/validate.ts';
 
 /** A buffer that can be stored as a tfjs weight. */
 export type StateBuffer = Float32Array | Float64Array | Int32Array;
@@ -42,7 +43,7 @@ export function encodeState(state: unknown, root = 'state'): Encoded {
       return out;
     }
     throw new TypeError(
-      `descent/tfjs: cannot save the optimizer: ${path} is ${describe(x)}, not plain data`,
+      `descent/tfjs: cannot save the optimizer: ${path} is ${describeWithArticle(x)}, not plain data`,
     );
   };
   const json = JSON.stringify(walk(state, root));
@@ -70,10 +71,4 @@ export function decodeState(json: string, buffers: readonly StateBuffer[]): unkn
     return out;
   };
   return walk(JSON.parse(json));
-}
-
-function describe(x: unknown): string {
-  if (typeof x === 'function') return 'a function';
-  if (typeof x === 'object' && x !== null) return `a ${x.constructor?.name ?? 'object'}`;
-  return typeof x;
 }
