@@ -4,6 +4,7 @@ import {
   Accumulate,
   createOptimizer,
   Lookahead,
+  OPTIMIZERS,
   StepLR,
   type Stepper,
 } from '../packages/optim/src/node.ts';
@@ -33,6 +34,11 @@ const OPTIONS: Record<string, Record<string, unknown>> = {
   lion: { lr: 0.001 },
   swats: { lr: 0.01 },
 };
+
+test('every optimizer tfOptimizer offers has options here', () => {
+  for (const name of tfOptimizerNames()) assert.ok(name in OPTIONS, name);
+  assert.ok(OPTIMIZERS.every((d) => d.name in OPTIONS || !tfOptimizerNames().includes(d.name)));
+});
 const SHAPES = [[3, 4], [5], [2, 2, 2]];
 const STEPS = 12;
 
