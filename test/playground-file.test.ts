@@ -57,6 +57,22 @@ const readouts = (page: Page): Promise<Record<string, string>[]> =>
       ),
     ),
   );
+/**
+ * The readouts once every panel satisfies `ok`, or as they are after 5 s (the assertions that
+ * follow then fail with what the page shows): the panels redraw a frame after the state.
+ */
+async function settle(
+  page: Page,
+  ok: (rows: Record<string, string>) => boolean,
+): Promise<Record<string, string>[]> {
+  const deadline = Date.now() + 5000;
+  let rows = await readouts(page);
+  while (!rows.every(ok) && Date.now() < deadline) {
+    await page.waitForTimeout(50);
+    rows = await readouts(page);
+  }
+  return rows;
+}
 const GRAD = 'gₓ';
 const STEP = 'effective step −Δx/gₓ';
 
@@ -141,7 +157,9 @@ describe('playground opened from file://', { timeout: 120_000 }, () => {
 
     await page.click('#step');
     await page.waitForFunction(() => window.__descentPlayground!.snapshot().step >= 1);
-    for (const rows of await readouts(page)) {
+    // The panels redraw on the next animation frame after the state changes: poll for it.
+    const after = await settle(page, (rows) => Number.isFinite(Number(rows[GRAD])));
+    for (const rows of after) {
       assert.doesNotMatch(JSON.stringify(rows), /NaN/);
       assert.ok(Number.isFinite(Number(rows[GRAD])), `gₓ shows ${rows[GRAD]}`);
       assert.ok(Number.isFinite(Number(rows[STEP])), `effective step shows ${rows[STEP]}`);
@@ -149,7 +167,7 @@ describe('playground opened from file://', { timeout: 120_000 }, () => {
     // Reset goes back to step 0 and to dashes.
     await page.click('#reset');
     await page.waitForFunction(() => window.__descentPlayground!.snapshot().step === 0);
-    for (const rows of await readouts(page)) assert.equal(rows[GRAD], '—');
+    for (const rows of await settle(page, (r) => r[GRAD] === '—')) assert.equal(rows[GRAD], '—');
     assert.deepEqual(errors, []);
     await page.close();
   });
