@@ -47,7 +47,7 @@ function fromDescriptor(
 ): BenchOptimizer {
   const make = (p: FloatBuffer[]) => d.create(p);
   const twin = d.tfjs;
-  const lr = d.create([new Float64Array(1)]).paramGroups[0]!.lr;
+  const lr = d.defaults.lr;
   return {
     name: d.name,
     make,

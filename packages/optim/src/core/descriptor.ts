@@ -1,4 +1,5 @@
 import type { Optimizer } from './optimizer.ts';
+import type { Rule } from './rule.ts';
 import type { CommonOptions, OptimizerOptions, ParamsInput } from './types.ts';
 
 /** A slider of the playground for one hyper-parameter (`betas.0` for an array element). */
@@ -53,6 +54,8 @@ export interface OptimizerDescriptor {
   readonly preset: Readonly<Record<string, unknown>>;
   /** The algorithm's family name: the rule's (PyTorch's) class name, `"Adam"`. */
   readonly algorithm: string;
+  /** Its defaults: the rule's, with the preset over them (`defaults.lr` is its default lr). */
+  readonly defaults: Readonly<Record<string, unknown>> & { readonly lr: number };
   /** The update in one line (the playground shows it). */
   readonly formula: string;
   /**
@@ -91,18 +94,37 @@ export const SLIDERS = {
 /** The usual lab entry of an adaptive method. */
 export const ADAPTIVE_LAB: LabEntry = { family: 'adaptive', lrDecades: [-4, 0.5], lrCapped: true };
 
-/** A descriptor's `create` for a class and a preset (options override the preset). */
-export function factory<H extends CommonOptions>(
+/** What a rule file writes of its descriptor: the rest follows from the class and the rule. */
+export type DescriptorSpec = Omit<
+  OptimizerDescriptor,
+  'create' | 'algorithm' | 'defaults' | 'preset'
+> & {
+  readonly preset?: Readonly<Record<string, unknown>>;
+};
+
+/**
+ * The descriptor of a name that builds `Ctor` (whose math is `rule`) with `spec.preset` over its
+ * defaults: `create`, `algorithm` and `defaults` are derived, never written twice.
+ */
+export function describeOptimizer<H extends CommonOptions>(
   Ctor: new (params: ParamsInput<H>, options: OptimizerOptions<H>) => Optimizer<H>,
-  preset: Readonly<Record<string, unknown>> = {},
-): OptimizerDescriptor['create'] {
-  // The one place where a concrete optimizer is seen as one of any options (the registry's view).
-  return (params, options = {}) =>
-    new Ctor(
-      params as ParamsInput<H>,
-      {
-        ...preset,
-        ...options,
-      } as OptimizerOptions<H>,
-    ) as unknown as Optimizer<CommonOptions>;
+  rule: Rule<H>,
+  spec: DescriptorSpec,
+): OptimizerDescriptor {
+  const preset = spec.preset ?? {};
+  return {
+    ...spec,
+    preset,
+    algorithm: rule.name,
+    defaults: { ...rule.defaults, ...preset },
+    // The one place where a concrete optimizer is seen as one of any options (the registry's view).
+    create: (params, options = {}) =>
+      new Ctor(
+        params as ParamsInput<H>,
+        {
+          ...preset,
+          ...options,
+        } as OptimizerOptions<H>,
+      ) as unknown as Optimizer<CommonOptions>,
+  };
 }

@@ -3,7 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
 import { fastAdadelta } from '../kernels/rules.ts';
-import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface AdadeltaOptions extends CommonOptions {
   rho: number;
@@ -76,12 +76,9 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
   }
 }
 
-export const adadeltaDescriptor: OptimizerDescriptor = {
+export const adadeltaDescriptor = describeOptimizer(Adadelta, adadeltaRule, {
   name: 'adadelta',
   label: 'Adadelta',
-  create: factory(Adadelta),
-  preset: {},
-  algorithm: NAME,
   formula: 'v = ρv + (1−ρ)g²;  Δ = √(u+ε)/√(v+ε)·g;  u = ρu + (1−ρ)Δ²;  p −= lr·Δ',
   variants: [{}, { lr: 0.5, rho: 0.8, weightDecay: 0.1 }],
   refused: [{ options: { rho: 1.5 }, error: /^Adadelta: rho must be in \[0, 1\], got 1.5$/ }],
@@ -96,4 +93,4 @@ export const adadeltaDescriptor: OptimizerDescriptor = {
   ],
   bench: { written: 3, kernel: 'adadelta' },
   tfjs: (tf, lr) => tf.adadelta(lr),
-};
+});

@@ -3,7 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastAdagrad } from '../kernels/rules.ts';
-import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface AdagradOptions extends CommonOptions {
   lrDecay: number;
@@ -99,12 +99,9 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 }
 
-export const adagradDescriptor: OptimizerDescriptor = {
+export const adagradDescriptor = describeOptimizer(Adagrad, adagradRule, {
   name: 'adagrad',
   label: 'Adagrad',
-  create: factory(Adagrad),
-  preset: {},
-  algorithm: NAME,
   formula: 's += g²;  p −= lr/(1 + (t−1)·decay) · g/(√s + ε)',
   variants: [
     { lr: 0.1 },
@@ -123,4 +120,4 @@ export const adagradDescriptor: OptimizerDescriptor = {
   ],
   bench: { written: 2, kernel: 'adagrad' },
   tfjs: (tf, lr) => tf.adagrad(lr),
-};
+});

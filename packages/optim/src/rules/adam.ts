@@ -3,7 +3,12 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastAdam } from '../kernels/rules.ts';
-import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import {
+  ADAPTIVE_LAB,
+  SLIDERS,
+  describeOptimizer,
+  type OptimizerDescriptor,
+} from '../core/descriptor.ts';
 
 export interface AdamOptions extends CommonOptions {
   betas: [number, number];
@@ -136,12 +141,9 @@ const ADAM_SLIDERS = [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps];
 
 /** `adam`, `amsgrad` (Adam with amsgrad) and `adamw`. */
 export const adamDescriptors: readonly OptimizerDescriptor[] = [
-  {
+  describeOptimizer(Adam, adamRule, {
     name: 'adam',
     label: 'Adam',
-    create: factory(Adam),
-    preset: {},
-    algorithm: 'Adam',
     formula: 'm = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p −= lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε)',
     variants: [
       { lr: 0.01 },
@@ -161,13 +163,10 @@ export const adamDescriptors: readonly OptimizerDescriptor[] = [
     sliders: ADAM_SLIDERS,
     bench: { written: 3, kernel: 'adam' },
     tfjs: (tf, lr) => tf.adam(lr),
-  },
-  {
+  }),
+  describeOptimizer(AdamW, adamWRule, {
     name: 'adamw',
     label: 'AdamW',
-    create: factory(AdamW),
-    preset: {},
-    algorithm: 'AdamW',
     formula: 'p ← p(1 − lr·wd);  then Adam: p −= lr/(1−β₁ᵗ) · m/(√v/√(1−β₂ᵗ) + ε)',
     variants: [{ lr: 0.01 }, { lr: 0.01, amsgrad: true, weightDecay: 0.1 }],
     refused: [
@@ -178,13 +177,11 @@ export const adamDescriptors: readonly OptimizerDescriptor[] = [
     lab: ADAPTIVE_LAB,
     sliders: [...ADAM_SLIDERS, SLIDERS.weightDecay],
     bench: { written: 3, kernel: 'adam' },
-  },
-  {
+  }),
+  describeOptimizer(Adam, adamRule, {
     name: 'amsgrad',
     label: 'AMSGrad',
-    create: factory(Adam, { amsgrad: true }),
     preset: { amsgrad: true },
-    algorithm: 'Adam',
     formula: 'Adam with v̂ = max(v̂, v):  p −= lr/(1−β₁ᵗ) · m/(√v̂/√(1−β₂ᵗ) + ε)',
     variants: [{ lr: 0.01 }, { lr: 0.01, weightDecay: 0.1 }],
     refused: [{ options: { eps: -1 }, error: /^Adam: eps must be a finite number >= 0, got -1$/ }],
@@ -193,5 +190,5 @@ export const adamDescriptors: readonly OptimizerDescriptor[] = [
     lab: ADAPTIVE_LAB,
     sliders: ADAM_SLIDERS,
     bench: { written: 4, kernel: 'adam' },
-  },
+  }),
 ];

@@ -3,7 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily } from '../core/validate.ts';
 import { fastAdamax } from '../kernels/rules.ts';
-import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface AdamaxOptions extends CommonOptions {
   betas: [number, number];
@@ -73,12 +73,9 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 }
 
-export const adamaxDescriptor: OptimizerDescriptor = {
+export const adamaxDescriptor = describeOptimizer(Adamax, adamaxRule, {
   name: 'adamax',
   label: 'Adamax',
-  create: factory(Adamax),
-  preset: {},
-  algorithm: NAME,
   formula: 'm = β₁m + (1−β₁)g;  u = max(β₂u, |g| + ε);  p −= lr/(1−β₁ᵗ) · m/u',
   variants: [{}, { weightDecay: 0.1 }],
   refused: [
@@ -93,4 +90,4 @@ export const adamaxDescriptor: OptimizerDescriptor = {
   sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
   bench: { written: 3, kernel: 'adamax' },
   tfjs: (tf, lr) => tf.adamax(lr),
-};
+});

@@ -1,4 +1,4 @@
-import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
@@ -71,12 +71,9 @@ export class Lion extends Optimizer<LionOptions> {
   }
 }
 
-export const lionDescriptor: OptimizerDescriptor = {
+export const lionDescriptor = describeOptimizer(Lion, lionRule, {
   name: 'lion',
   label: 'Lion',
-  create: factory(Lion),
-  preset: {},
-  algorithm: NAME,
   formula: 'p ← p(1 − lr·wd);  p −= lr·sign(β₁m + (1−β₁)g);  m = β₂m + (1−β₂)g',
   variants: [{}, { lr: 0.01, betas: [0.95, 0.98], weightDecay: 0.1 }, { maximize: true }],
   refused: [
@@ -88,4 +85,4 @@ export const lionDescriptor: OptimizerDescriptor = {
   // A sign step moves each coordinate by lr: its good lrs sit 3 to 10 times below Adam's.
   lab: { family: 'adaptive', lrDecades: [-5, 0], lrCapped: true },
   sliders: [SLIDERS.lr, SLIDERS.beta1, { ...SLIDERS.beta2, min: 0.5 }, SLIDERS.weightDecay],
-};
+});

@@ -4,7 +4,7 @@ import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '
 import { checkAdamFamily, checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastNadam } from '../kernels/rules.ts';
 import { ADAM_SLOTS } from './adam.ts';
-import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface NAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -104,12 +104,9 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 }
 
-export const nadamDescriptor: OptimizerDescriptor = {
+export const nadamDescriptor = describeOptimizer(NAdam, nadamRule, {
   name: 'nadam',
   label: 'NAdam',
-  create: factory(NAdam),
-  preset: {},
-  algorithm: NAME,
   formula: 'μₜ = β₁(1 − ½·0.96^(tψ));  p −= lr(1−μₜ)/(1−Πₜ)·g/D + lr·μₜ₊₁/(1−Πₜ₊₁)·m/D',
   variants: [{}, { weightDecay: 0.1 }, { weightDecay: 0.1, decoupledWeightDecay: true }],
   refused: [
@@ -127,4 +124,4 @@ export const nadamDescriptor: OptimizerDescriptor = {
   lab: ADAPTIVE_LAB,
   sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
   bench: { written: 3, kernel: 'nadam' },
-};
+});

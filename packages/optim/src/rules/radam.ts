@@ -4,7 +4,7 @@ import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '
 import { checkAdamFamily, checkBoolean } from '../core/validate.ts';
 import { fastRadam } from '../kernels/rules.ts';
 import { ADAM_SLOTS } from './adam.ts';
-import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface RAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -105,12 +105,9 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 }
 
-export const radamDescriptor: OptimizerDescriptor = {
+export const radamDescriptor = describeOptimizer(RAdam, radamRule, {
   name: 'radam',
   label: 'RAdam',
-  create: factory(RAdam),
-  preset: {},
-  algorithm: NAME,
   formula: 'ρₜ > 5: p −= lr·m̂·rₜ·√(1−β₂ᵗ)/(√v + ε);  else p −= lr·m̂',
   variants: [{}, { weightDecay: 0.1 }, { weightDecay: 0.1, decoupledWeightDecay: true }],
   refused: [
@@ -121,4 +118,4 @@ export const radamDescriptor: OptimizerDescriptor = {
   lab: ADAPTIVE_LAB,
   sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
   bench: { written: 3, kernel: 'radam' },
-};
+});

@@ -3,7 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastRmsprop } from '../kernels/rules.ts';
-import { ADAPTIVE_LAB, SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface RMSpropOptions extends CommonOptions {
   alpha: number;
@@ -118,12 +118,9 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 }
 
-export const rmspropDescriptor: OptimizerDescriptor = {
+export const rmspropDescriptor = describeOptimizer(RMSprop, rmspropRule, {
   name: 'rmsprop',
   label: 'RMSprop',
-  create: factory(RMSprop),
-  preset: {},
-  algorithm: NAME,
   formula: 'v = αv + (1−α)g²;  b = μb + g/(√v + ε);  p −= lr·b',
   variants: [
     { lr: 0.01 },
@@ -146,4 +143,4 @@ export const rmspropDescriptor: OptimizerDescriptor = {
   ],
   bench: { written: 2, kernel: 'rmsprop' },
   tfjs: (tf, lr) => tf.rmsprop(lr, 0.99),
-};
+});

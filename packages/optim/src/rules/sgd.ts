@@ -3,7 +3,7 @@ import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 import { fastSgd, fastSgdMomentum } from '../kernels/rules.ts';
-import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { SLIDERS, describeOptimizer, type OptimizerDescriptor } from '../core/descriptor.ts';
 
 export interface SGDOptions extends CommonOptions {
   momentum: number;
@@ -115,12 +115,9 @@ const SGD_LAB = { family: 'sgd', lrDecades: [-4, 0.5], lrCapped: true } as const
 
 /** `sgd`, `momentum` (0.9) and `nesterov` (0.9): the three names SGD goes by. */
 export const sgdDescriptors: readonly OptimizerDescriptor[] = [
-  {
+  describeOptimizer(SGD, sgdRule, {
     name: 'sgd',
     label: 'SGD',
-    create: factory(SGD),
-    preset: {},
-    algorithm: NAME,
     formula: 'p −= lr·g',
     variants: [{ lr: 0.05 }, { lr: 0.05, weightDecay: 0.01, maximize: true }],
     refused: [
@@ -136,13 +133,11 @@ export const sgdDescriptors: readonly OptimizerDescriptor[] = [
     sliders: [SLIDERS.lr],
     bench: { written: 1, kernel: 'sgd' },
     tfjs: (tf, lr) => tf.sgd(lr),
-  },
-  {
+  }),
+  describeOptimizer(SGD, sgdRule, {
     name: 'momentum',
     label: 'Momentum',
-    create: factory(SGD, { momentum: 0.9 }),
     preset: { momentum: 0.9 },
-    algorithm: NAME,
     formula: 'b = μb + g;  p −= lr·b',
     variants: [{ lr: 0.05 }, { lr: 0.05, dampening: 0.3, weightDecay: 0.01 }],
     refused: [
@@ -157,13 +152,11 @@ export const sgdDescriptors: readonly OptimizerDescriptor[] = [
     sliders: [SLIDERS.lr, SLIDERS.momentum],
     bench: { written: 2, kernel: 'sgdm' },
     tfjs: (tf, lr) => tf.momentum(lr, 0.9),
-  },
-  {
+  }),
+  describeOptimizer(SGD, sgdRule, {
     name: 'nesterov',
     label: 'Nesterov',
-    create: factory(SGD, { momentum: 0.9, nesterov: true }),
     preset: { momentum: 0.9, nesterov: true },
-    algorithm: NAME,
     formula: 'b = μb + g;  p −= lr·(g + μb)',
     variants: [{ lr: 0.05 }, { lr: 0.05, momentum: 0.8, weightDecay: 0.1 }],
     refused: [
@@ -179,5 +172,5 @@ export const sgdDescriptors: readonly OptimizerDescriptor[] = [
     sliders: [SLIDERS.lr, { ...SLIDERS.momentum, min: 0.01 }],
     bench: { written: 2, kernel: 'sgdm' },
     tfjs: (tf, lr) => tf.momentum(lr, 0.9, true),
-  },
+  }),
 ];

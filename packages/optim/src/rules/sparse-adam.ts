@@ -2,7 +2,7 @@ import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkAdamFamily } from '../core/validate.ts';
-import { SLIDERS, factory, type OptimizerDescriptor } from '../core/descriptor.ts';
+import { SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 
 export interface SparseAdamOptions extends CommonOptions {
   betas: [number, number];
@@ -117,12 +117,9 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
   }
 }
 
-export const sparseAdamDescriptor: OptimizerDescriptor = {
+export const sparseAdamDescriptor = describeOptimizer(SparseAdam, sparseAdamRule, {
   name: 'sparseadam',
   label: 'SparseAdam',
-  create: factory(SparseAdam),
-  preset: {},
-  algorithm: NAME,
   formula: 'm += (1−β₁)(g − m);  v += (1−β₂)(g² − v);  p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)',
   variants: [{}, { lr: 0.01, betas: [0.8, 0.99] }],
   refused: [
@@ -132,4 +129,4 @@ export const sparseAdamDescriptor: OptimizerDescriptor = {
   sparse: true,
   // Not raced: the lab's problems have dense gradients, which SparseAdam treats as all rows.
   sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps],
-};
+});

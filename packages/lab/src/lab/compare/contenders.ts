@@ -26,14 +26,13 @@ export interface Contender {
 
 /** The contender of an optimizer the lab races (one with a `lab` entry in its descriptor). */
 function fromDescriptor(d: OptimizerDescriptor & { lab: LabEntry }): Contender {
-  const probe = d.create([new Float64Array(1)]);
   return {
     name: d.name,
     label: d.label,
     family: d.lab.family,
     lrDecades: d.lab.lrDecades,
     lrCapped: d.lab.lrCapped,
-    defaultLr: probe.paramGroups[0]!.lr,
+    defaultLr: d.defaults.lr,
     build: (params, lr) => d.create(params, { lr }),
   };
 }
