@@ -1,7 +1,6 @@
 import type { Gradients, Optimizer } from '../core/optimizer.ts';
 import { gradValues } from '../core/gradients.ts';
 import type { CommonOptions, FloatBuffer } from '../core/types.ts';
-import { readHyper } from '../schedules/scheduler.ts';
 
 /** The running state of the SWATS criterion. */
 export interface SwatsState {
@@ -34,10 +33,10 @@ export function swatsStep(
   let beta2 = 0;
   let index = 0;
   for (const group of adam.paramGroups) {
-    // Adam's options, read by name: the caller checked that `adam` has Adam's moments.
-    const b1 = readHyper(group, 'betas.0', 'SWATS');
-    const b2 = readHyper(group, 'betas.1', 'SWATS');
-    const eps = readHyper(group, 'eps', 'SWATS');
+    // Adam's options, read by name (the caller checked that `adam` has Adam's moments, and Adam
+    // validates them every step); plain reads: this runs on every step of the Adam phase.
+    const [b1, b2] = Reflect.get(group, 'betas') as readonly [number, number];
+    const eps = Reflect.get(group, 'eps') as number;
     const amsgrad = Reflect.get(group, 'amsgrad') === true;
     beta2 = b2;
     for (let j = 0; j < group.params.length; j++, index++) {
