@@ -7,6 +7,7 @@
  * descent's CRC-32 covers everything after the 8-byte length, computed with the metadata key
  * `descent.crc32` holding the placeholder `00000000`, then written into that key.
  */
+import { crc32 } from 'node:zlib';
 
 export type TensorArray =
   | Float32Array
@@ -59,6 +60,17 @@ export class CheckpointError extends Error {
 export function crcField(crc: number | null): Uint8Array {
   const text = crc === null ? CRC_PLACEHOLDER : crc.toString(16).padStart(8, '0');
   return utf8.encode(`"${CRC_KEY}":"${text}"`);
+}
+
+/**
+ * The CRC-32 of a header as it was when the CRC was computed (its CRC field as the placeholder),
+ * to be continued over the data.
+ */
+export function headerCrc(json: Uint8Array, crcAt: number): number {
+  const field = crcField(null);
+  let c = crc32(json.subarray(0, crcAt));
+  c = crc32(field, c);
+  return crc32(json.subarray(crcAt + field.length), c);
 }
 
 /** A tensor in file order: its name and its bytes (a view of its own memory, not a copy). */

@@ -1,8 +1,9 @@
-import { crc32 } from './crc32.ts';
+import { crc32 } from 'node:zlib';
 import {
   bad,
   buildHeader,
   crcField,
+  headerCrc,
   headerLength,
   parseHeader,
   type Tensor,
@@ -47,10 +48,7 @@ export function decodeSafetensors(bytes: Uint8Array): {
   const json = bytes.subarray(8, 8 + n);
   const data = bytes.subarray(8 + n);
   const { declared, metadata, crc, crcAt } = parseHeader(json, data.length);
-  const field = crcField(null);
-  let c = crc32(json.subarray(0, crcAt));
-  c = crc32(field, c);
-  c = crc32(json.subarray(crcAt + field.length), c);
+  const c = headerCrc(json, crcAt);
   if (crc32(data, c) !== crc) bad('the checksum does not match: the file is corrupted');
 
   const tensors: Record<string, Tensor> = {};

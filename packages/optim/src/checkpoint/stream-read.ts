@@ -3,7 +3,7 @@ import { plan, scatter, type Op } from './chunks.ts';
 import { io } from './io.ts';
 import {
   bad,
-  crcField,
+  headerCrc,
   headerLength,
   parseHeader,
   type Declared,
@@ -27,10 +27,7 @@ export async function readSafetensors(
   const json = new Uint8Array(n);
   await readFully(fd, json, 8);
   const { declared, metadata, crc, crcAt } = parseHeader(json, size - 8 - n);
-  const field = crcField(null);
-  let c = crc32(json.subarray(0, crcAt));
-  c = crc32(field, c);
-  c = crc32(json.subarray(crcAt + field.length), c);
+  let c = headerCrc(json, crcAt);
 
   const arrays = declared.map(allocate);
   const views = arrays.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
