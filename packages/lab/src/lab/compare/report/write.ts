@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { makeDirs } from '../../node/make-dirs.ts';
 import { join } from 'node:path';
 import type { ClaimResult } from '../claims.ts';
 import type { CompareResults } from '../results.ts';
@@ -42,7 +43,7 @@ export async function writeReport(
   info: ReportInfo,
   batchRace?: BatchRaceRecord,
 ): Promise<{ html: string; json: string }> {
-  await mkdir(dir, { recursive: true });
+  makeDirs(dir); // not mkdir -p, which spins forever on some paths (see makeDirs)
   const html = join(dir, 'index.html');
   const json = join(dir, 'results.json');
   await writeFile(json, resultsJson({ ...results, claims, ...batchRaceFields(batchRace) }));
