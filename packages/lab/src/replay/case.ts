@@ -4,11 +4,24 @@
  * Reference fields may be absent (a case can be replayed without them).
  */
 
-export type Problem =
+export type Problem = (
   | { kind: 'least_squares'; m: number; n: number; A: number[][]; b: number[] }
   | { kind: 'rosenbrock'; a: number; b: number }
   | { kind: 'saddle' }
-  | { kind: 'sparse_quadratic'; n: number; c: number[]; t: number[]; active: number[][] };
+  | { kind: 'sparse_quadratic'; n: number; c: number[]; t: number[]; active: number[][] }
+  | {
+      kind: 'matrix_least_squares';
+      m: number;
+      r: number;
+      c: number;
+      bias: boolean;
+      A: number[][];
+      B: number[][];
+    }
+) & {
+  /** f → −f and ∇ → −∇ (the cases of `maximize`). */
+  negate?: boolean;
+};
 
 export interface GoldenCase {
   name: string;
@@ -18,11 +31,22 @@ export interface GoldenCase {
   x0: number[];
   steps: number;
   scheduler?: Record<string, unknown> & { type: string };
+  /** The parameter tensors, in order; x0 and the trajectory hold them flattened row-major. */
+  shapes?: number[][];
   trajectory?: number[][];
   trajectory_torch2?: number[][];
   loss?: number[];
   lr?: number[];
   momentum?: number[];
+  /** ASGD: the averaged parameters after each step. */
+  ax?: number[][];
+  /** Schedule-Free: the eval-mode parameters x after each step (the trajectory is y). */
+  trajectory_eval?: number[][];
+  /** Prodigy: the group's d after each step. */
+  d?: number[];
+  /** LBFGS: closure calls and loop iterations inside each step() call. */
+  closure_evals?: number[];
+  iterations?: number[];
 }
 
 function need(ok: boolean, where: string, what: string): void {
@@ -94,8 +118,41 @@ export function parseCase(raw: unknown, where: string): GoldenCase {
         'sparse_quadratic needs one "active" list per step',
       );
       break;
+    case 'matrix_least_squares': {
+      const { m, r, c: cols } = p as Record<string, number>;
+      const rows = (x: unknown, len: number) =>
+        Array.isArray(x) &&
+        x.length === m &&
+        x.every((row) => isNumbers(row) && row.length === len);
+      need(
+        [m, r, cols].every((v) => Number.isInteger(v) && (v as number) > 0) &&
+          typeof p!.bias === 'boolean' &&
+          rows(p!.A, r as number) &&
+          rows(p!.B, cols as number),
+        where,
+        'matrix_least_squares needs integers m, r, c, a boolean bias, A (m×r) and B (m×c)',
+      );
+      need(
+        n === r! * cols! + (p!.bias ? cols! : 0),
+        where,
+        'matrix_least_squares needs x0 of length r·c (+ c with a bias)',
+      );
+      break;
+    }
     default:
       throw new TypeError(`${where}: unknown problem kind ${JSON.stringify(p!.kind)}`);
+  }
+  if (c.shapes !== undefined) {
+    need(
+      Array.isArray(c.shapes) &&
+        c.shapes.length > 0 &&
+        c.shapes.every(
+          (s) => isNumbers(s) && s.length > 0 && s.every((d) => Number.isInteger(d) && d > 0),
+        ) &&
+        (c.shapes as number[][]).reduce((a, s) => a + s.reduce((x, d) => x * d, 1), 0) === n,
+      where,
+      'field "shapes" must list positive integer shapes whose sizes add up to x0.length',
+    );
   }
   return {
     ...(c as unknown as GoldenCase),

@@ -1,7 +1,9 @@
-import { createOptimizer } from 'descent-optim/internal/optimizers';
-import type { FloatBuffer } from 'descent-optim/internal/core/types';
+import type { OptimizerDescriptor } from 'descent-optim/internal/core/descriptor';
+import type { Optimizer } from 'descent-optim/internal/core/optimizer';
+import type { CommonOptions, FloatBuffer } from 'descent-optim/internal/core/types';
+import { findOptimizer, OPTIMIZERS } from 'descent-optim/internal/optimizers';
 import type { GoldenCase } from './case.ts';
-import { gradient } from './case-gradients.ts';
+import { gradient, objective } from './case-gradients.ts';
 import { createScheduler } from 'descent-optim/internal/schedules/create-scheduler';
 import { readHyper, Scheduler } from 'descent-optim/internal/schedules/scheduler';
 
@@ -23,6 +25,45 @@ export interface ReplayResult {
   /** Scheduler cases: the lr used by each step (and momentum where the scheduler cycles it). */
   lr?: number[];
   momentum?: number[];
+  /** ASGD: its averaged parameters (state `ax`) after each step. */
+  ax?: number[][];
+  /** Schedule-Free: the eval-mode point x after each step (`trajectory` is the train point y). */
+  trajectory_eval?: number[][];
+  /** Prodigy: the first group's d after each step. */
+  d?: number[];
+  /** Closure optimizers (LBFGS): closure calls and loop iterations inside each step. */
+  closure_evals?: number[];
+  iterations?: number[];
+}
+
+/** What the replay reads of an optimizer whose step takes a closure (LBFGS). */
+interface ClosureStepper {
+  step(closure: (grads: readonly FloatBuffer[]) => number): number;
+  readonly lastStep: { readonly closureEvals: number; readonly iterations: number };
+}
+
+/** What the replay reads of a Schedule-Free optimizer: the eval point, without moving to it. */
+interface EvalPoint {
+  evalParams(): FloatBuffer[];
+}
+
+/**
+ * The optimizer a case names: a `createOptimizer` name, or the reference's class name as the
+ * rule carries it (`AdamWScheduleFree`), case-insensitively.
+ */
+export function caseOptimizer(name: string): OptimizerDescriptor {
+  const key = name.toLowerCase();
+  const byAlgorithm = OPTIMIZERS.find(
+    (d) => d.algorithm.toLowerCase() === key && Object.keys(d.preset).length === 0,
+  );
+  return byAlgorithm ?? findOptimizer(name);
+}
+
+/** `"inf"` is how the cases write float +infinity (Prodigy's `growth_rate`). */
+function readSpecial(v: unknown): unknown {
+  if (v === 'inf') return Infinity;
+  if (v === '-inf') return -Infinity;
+  return Array.isArray(v) ? v.map(readSpecial) : v;
 }
 
 // PyTorch keyword arguments that choose an implementation, not the math.
@@ -33,22 +74,82 @@ export function torchOptionsToDescent(options: Record<string, unknown>): Record<
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {
     if (IMPLEMENTATION_KWARGS.has(k)) continue;
-    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+    out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = readSpecial(v);
   }
   return out;
 }
 
-/** Runs a golden case with descent's public optimizers and records x after every step. */
+/**
+ * Runs a golden case with descent's public optimizers and records x after every step (all
+ * tensors, flattened in the case's order), plus what the case records of the optimizer's state:
+ * ASGD's `ax`, Schedule-Free's eval point, Prodigy's `d`, LBFGS's closure counts.
+ */
 export function replayCase(c: GoldenCase, dtype: Dtype = 'float64'): ReplayResult {
   const Buf = dtype === 'float32' ? Float32Array : Float64Array;
-  const x: FloatBuffer = Buf.from(c.x0);
-  const g: FloatBuffer = new Buf(x.length);
-  const opt = createOptimizer(c.optimizer, [x], torchOptionsToDescent(c.options));
-  const trajectory: number[][] = [];
+  const shapes = c.shapes ?? [[c.x0.length]];
+  const params: FloatBuffer[] = [];
+  const grads: FloatBuffer[] = [];
+  let offset = 0;
+  for (const shape of shapes) {
+    const size = shape.reduce((a, d) => a * d, 1);
+    params.push(Buf.from(c.x0.slice(offset, offset + size)));
+    grads.push(new Buf(size));
+    offset += size;
+  }
+  // The problem sees one flat float64 vector, as the generator did.
+  const x = new Float64Array(offset);
+  const g = new Float64Array(offset);
+  const gather = (bufs: readonly FloatBuffer[], out: Float64Array) => {
+    let o = 0;
+    for (const b of bufs) {
+      out.set(b, o);
+      o += b.length;
+    }
+  };
+  const scatter = (from: Float64Array, bufs: readonly FloatBuffer[]) => {
+    let o = 0;
+    for (const b of bufs) {
+      b.set(from.subarray(o, o + b.length));
+      o += b.length;
+    }
+  };
+  const d = caseOptimizer(c.optimizer);
+  const kwargs = torchOptionsToDescent(c.options);
+  const options = d.fromReference ? d.fromReference(kwargs) : kwargs;
+  const opt = d.create([{ params, shapes }] as never, options);
+  const result: ReplayResult = { name: c.name, trajectory: [] };
+  const record = <K extends 'ax' | 'trajectory_eval' | 'd' | 'closure_evals' | 'iterations'>(
+    key: K,
+    value: NonNullable<ReplayResult[K]>[number],
+  ) => {
+    if (c[key] === undefined) return;
+    const series = (result[key] ?? []) as unknown[];
+    series.push(value);
+    (result as unknown as Record<string, unknown>)[key] = series;
+  };
+
+  if (d.closure) {
+    const stepper = opt as unknown as ClosureStepper;
+    for (let k = 0; k < c.steps; k++) {
+      // LBFGS's closure evaluates the objective at k = 0 (the README's driver).
+      stepper.step((into) => {
+        gather(params, x);
+        gradient(c.problem, x, 0, g);
+        scatter(g, into);
+        return objective(c.problem, x, 0);
+      });
+      gather(params, x);
+      result.trajectory.push(Array.from(x));
+      record('closure_evals', stepper.lastStep.closureEvals);
+      record('iterations', stepper.lastStep.iterations);
+    }
+    return result;
+  }
+
   let scheduler: Scheduler | null = null;
   if (c.scheduler) {
-    const { type, ...kwargs } = c.scheduler;
-    const built = createScheduler(type, opt, kwargs);
+    const { type, ...schedulerKwargs } = c.scheduler;
+    const built = createScheduler(type, opt, schedulerKwargs);
     if (!(built instanceof Scheduler)) {
       throw new RangeError(`${c.name}: ${type} needs a metric and cannot be replayed`);
     }
@@ -59,15 +160,40 @@ export function replayCase(c: GoldenCase, dtype: Dtype = 'float64'): ReplayResul
   const lr: number[] = [];
   const momentum: number[] = [];
   for (let k = 0; k < c.steps; k++) {
+    gather(params, x);
     gradient(c.problem, x, k, g);
+    scatter(g, grads);
     lr.push(group.lr);
     if (cycled) momentum.push(readHyper(group, cycled, c.name));
-    opt.step([g]);
+    opt.step(grads);
     scheduler?.step();
-    trajectory.push(Array.from(x));
+    gather(params, x);
+    result.trajectory.push(Array.from(x));
+    recordState(opt, record);
   }
-  if (!scheduler) return { name: c.name, trajectory };
-  return { name: c.name, trajectory, lr, ...(cycled ? { momentum } : {}) };
+  if (!scheduler) return result;
+  return { ...result, lr, ...(cycled ? { momentum } : {}) };
+}
+
+/** The state a case may record after a step, read where the optimizer keeps it. */
+function recordState(
+  opt: Optimizer<CommonOptions>,
+  record: (key: 'ax' | 'trajectory_eval' | 'd', value: number[] | number) => void,
+): void {
+  const ax: number[] = [];
+  opt.params.forEach((p, i) => {
+    const slot = opt.paramState(i)?.slots.ax;
+    ax.push(...(slot ?? p));
+  });
+  record('ax', ax);
+  const evalPoint = (opt as unknown as Partial<EvalPoint>).evalParams;
+  if (evalPoint)
+    record(
+      'trajectory_eval',
+      evalPoint.call(opt).flatMap((b) => Array.from(b)),
+    );
+  const d = opt.groupState(0).d;
+  if (d !== undefined) record('d', d);
 }
 
 /** The reference trajectory a case is checked against (NAdam: PyTorch >= 2.0's formula). */
@@ -108,5 +234,31 @@ export function caseError(c: GoldenCase, result: ReplayResult): number | undefin
   if (c.momentum) {
     worst = Math.max(worst, worstRelativeError(series(result.momentum), series(c.momentum)));
   }
+  if (c.ax) worst = Math.max(worst, worstRelativeError(result.ax ?? [], c.ax));
+  if (c.trajectory_eval) {
+    worst = Math.max(worst, worstRelativeError(result.trajectory_eval ?? [], c.trajectory_eval));
+  }
+  // d is compared relative to itself (it starts near 1e-6): the README's |d − d_ref| ≤ 1e-10 |d_ref|.
+  if (c.d) worst = Math.max(worst, worstPureRelativeError(result.d ?? [], c.d));
+  // LBFGS's counts must match exactly: any difference is an infinite error.
+  for (const key of ['closure_evals', 'iterations'] as const) {
+    const want = c[key];
+    const got = result[key];
+    if (want && (!got || got.length !== want.length || got.some((v, k) => v !== want[k]))) {
+      worst = Infinity;
+    }
+  }
+  return worst;
+}
+
+/** The worst `|x − x_ref| / |x_ref|` of a series (Infinity on a length mismatch or a NaN). */
+function worstPureRelativeError(got: number[], ref: number[]): number {
+  if (got.length !== ref.length) return Infinity;
+  let worst = 0;
+  got.forEach((v, k) => {
+    const r = ref[k] as number;
+    const err = v === r ? 0 : Math.abs(v - r) / Math.abs(r);
+    worst = Number.isNaN(err) ? Infinity : Math.max(worst, err);
+  });
   return worst;
 }

@@ -3,7 +3,7 @@ import { checkParamState, type CheckedParamState } from './check-param-state.ts'
 import { copyHyper } from './param-group.ts';
 import type { Rule } from './rule.ts';
 import { STATE_DICT_VERSION, type GroupStateDict, type OptimizerStateDict } from './state-dict.ts';
-import type { CommonOptions, FloatBuffer, ParamState } from './types.ts';
+import type { CommonOptions, FloatBuffer, ParamState, Shape } from './types.ts';
 import { checkKnownOptions, describe } from './validate.ts';
 
 /** What `loadStateDict` writes once the whole dict has passed: nothing here is live yet. */
@@ -13,6 +13,8 @@ export interface LoadPlan<H> {
   /** The state of every parameter, in flat order, in new buffers of the parameter's type. */
   state: (ParamState | undefined)[];
   skippedSteps: number;
+  /** Every group's scalar state (empty objects for a rule without group state). */
+  groupState: Record<string, number>[];
 }
 
 /**
@@ -23,6 +25,7 @@ export interface LoadPlan<H> {
 export function checkStateDict<H extends CommonOptions>(
   rule: Rule<H>,
   groups: readonly (readonly FloatBuffer[])[],
+  shapes: readonly Shape[],
   dict: OptimizerStateDict,
 ): LoadPlan<H> {
   const name = rule.name;
@@ -53,6 +56,23 @@ export function checkStateDict<H extends CommonOptions>(
       bad(`parameter ${i} has length ${p.length}, the saved one ${String(sizes?.[i])}`);
     }
   });
+  // A dict from before shapes has none; one that has them must agree (a 3x4 matrix's factored
+  // state read as a 4x3 one would be silently wrong).
+  if (dict.paramShapes !== undefined) {
+    shapes.forEach((shape, i) => {
+      const saved = dict.paramShapes?.[i];
+      const same =
+        Array.isArray(saved) &&
+        saved.length === shape.length &&
+        saved.every((d, k) => d === shape[k]);
+      if (!same) {
+        bad(
+          `parameter ${i} has shape [${shape.join(', ')}], the saved one ${JSON.stringify(saved)}`,
+        );
+      }
+    });
+  }
+  const groupState = groups.map((_, gi) => checkGroupScalars(rule, dict.groupState?.[gi], gi, bad));
 
   let first = 0;
   const hyper = groups.map((params, gi) => {
@@ -79,7 +99,31 @@ export function checkStateDict<H extends CommonOptions>(
     }
     return { step: st.step, scalars: st.scalars, slots };
   });
-  return { hyper, state, skippedSteps: skipped };
+  return { hyper, state, skippedSteps: skipped, groupState };
+}
+
+/** The saved scalar state of group `gi`: exactly the rule's group scalars, numbers. */
+function checkGroupScalars<H extends CommonOptions>(
+  rule: Rule<H>,
+  saved: unknown,
+  gi: number,
+  bad: (why: string) => never,
+): Record<string, number> {
+  const names = Object.keys(rule.groupScalars ?? {});
+  if (names.length === 0) return {};
+  if (saved === null || typeof saved !== 'object') {
+    bad(`groupState[${gi}] must be an object with ${names.join(', ')}, got ${describe(saved)}`);
+  }
+  const out: Record<string, number> = {};
+  for (const key of names) {
+    const v = (saved as Record<string, unknown>)[key];
+    if (typeof v !== 'number') bad(`groupState[${gi}].${key} must be a number, got ${describe(v)}`);
+    out[key] = v as number;
+  }
+  for (const key of Object.keys(saved as object)) {
+    if (!names.includes(key)) bad(`groupState[${gi}] has unknown entry ${key}`);
+  }
+  return out;
 }
 
 /**

@@ -79,6 +79,17 @@ export interface OptimizerDescriptor {
   readonly bench?: { readonly written: number; readonly kernel: string };
   /** The tf.train optimizer with the same math, at learning rate `lr`. */
   readonly tfjs?: (tf: TfTrain, lr: number) => unknown;
+  /**
+   * Its `step` takes a closure that re-evaluates the loss and fills the gradients (LBFGS):
+   * `step((grads) => loss)`, and reports `lastStep` ({ closureEvals, iterations }).
+   */
+  readonly closure?: boolean;
+  /**
+   * The reference's keyword arguments (already camelCased, `"inf"` read as Infinity) as descent
+   * options, where they differ by more than the name (ADOPT's `clip_lambda` expression). The
+   * replay of golden cases uses it; absent, they are taken as they are.
+   */
+  readonly fromReference?: (kwargs: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 }
 
 /** The sliders most optimizers share. */

@@ -12,7 +12,7 @@ import {
 } from './gradients.ts';
 import { checkGroup, copyHyper, type CheckedGroup } from './param-group.ts';
 import { guarded, readOnlyList } from './read-only.ts';
-import type { Rule, RuleTraits } from './rule.ts';
+import type { GroupStep, Rule, RuleTraits } from './rule.ts';
 
 const NO_TRAITS: RuleTraits = {};
 import {
@@ -29,9 +29,18 @@ import type {
   ParamGroupSpec,
   ParamState,
   ParamsInput,
+  Shape,
   StepOptions,
 } from './types.ts';
 import { checkKnownOptions, describe } from './validate.ts';
+
+/** A {@link GroupStep} as the facade refills it. */
+interface MutableGroupStep<H> extends GroupStep<H> {
+  grads: (FloatBuffer | null)[];
+  states: (ParamState | undefined)[];
+  created: boolean[];
+  gradScale: number;
+}
 
 /** A gradient for each parameter, in the flattened order of the groups; `null` skips a buffer. */
 export type Gradients = readonly Gradient[];
@@ -60,6 +69,11 @@ export class Optimizer<H extends CommonOptions> {
   private readonly groups: H[] = [];
   private readonly groupParams: FloatBuffer[][] = [];
   private readonly flat: FloatBuffer[] = [];
+  private readonly flatShapes: Shape[] = [];
+  /** The group-level scalar state of every group (rules with `groupScalars`). */
+  private readonly groupScalarState: Record<string, number>[] = [];
+  /** Per group, what `updateGroup` sees: built once, its arrays refilled by every step. */
+  private readonly groupSteps: MutableGroupStep<H>[] = [];
   private readonly exposed: LiveParamGroup<H>[] = [];
   private groupsView: readonly LiveParamGroup<H>[] = [];
   private paramsView: readonly FloatBuffer[] = [];
@@ -142,7 +156,7 @@ export class Optimizer<H extends CommonOptions> {
   private join(checked: CheckedGroup<H>): void {
     const name = this.rule.name;
     const gi = this.groups.length;
-    const { hyper, params, given } = checked;
+    const { hyper, params, given, shapes } = checked;
     const fixed = readOnlyList(
       params,
       () =>
@@ -156,6 +170,19 @@ export class Optimizer<H extends CommonOptions> {
     this.groups.push(hyper);
     this.groupParams.push(params);
     this.flat.push(...params);
+    this.flatShapes.push(...shapes);
+    const scalars: Record<string, number> = { ...this.rule.groupScalars };
+    this.groupScalarState.push(scalars);
+    this.groupSteps.push({
+      params,
+      grads: params.map(() => null),
+      states: params.map(() => undefined),
+      shapes,
+      created: params.map(() => false),
+      hyper,
+      scalars,
+      gradScale: 1,
+    });
     this.exposed.push(view);
     for (const p of given) this.taken.add(p);
     this.groupsView = readOnlyList(
@@ -188,6 +215,25 @@ export class Optimizer<H extends CommonOptions> {
   /** All parameter buffers, in the flattened group order that `step` expects gradients in. */
   get params(): readonly FloatBuffer[] {
     return this.paramsView;
+  }
+
+  /** The shape of every parameter, in the flat order of `params` (`[length]` for a vector). */
+  get paramShapes(): readonly Shape[] {
+    return this.flatShapes;
+  }
+
+  /**
+   * A copy of group `index`'s scalar state (Prodigy's `d`); empty for an algorithm that keeps
+   * none. Throws a RangeError for a group that does not exist.
+   */
+  groupState(index: number): Record<string, number> {
+    const scalars = this.groupScalarState[index];
+    if (!Number.isInteger(index) || !scalars) {
+      throw new RangeError(
+        `${this.rule.name}: groupState takes a group index in [0, ${this.groups.length - 1}], got ${String(index)}`,
+      );
+    }
+    return { ...scalars };
   }
 
   /**
@@ -227,17 +273,49 @@ export class Optimizer<H extends CommonOptions> {
     for (let gi = 0; gi < this.groups.length; gi++) {
       const group = this.groups[gi] as H;
       const groupScale = group.maximize ? -scale : scale;
+      if (this.rule.updateGroup) {
+        i = this.stepGroup(gi, grads, i, groupScale, created);
+        continue;
+      }
       for (const p of this.groupParams[gi] as FloatBuffer[]) {
         const g = grads[i];
         const st = this.state[i] as ParamState;
         if (g) {
           st.step += 1;
           if (isSparse(g)) this.rule.updateSparse?.(p, g, st, group, groupScale);
-          else this.rule.update(p, g, st, group, groupScale, created[i] === 1);
+          else this.rule.update(p, g, st, group, groupScale, created[i] === 1, this.flatShapes[i]!);
         }
         i++;
       }
     }
+  }
+
+  /**
+   * One step of group `gi` (whose buffers start at flat index `first`) through the rule's
+   * `updateGroup`; returns the flat index after the group. Sparse gradients never get here (a
+   * rule with `updateGroup` has no sparse form, so `checkGradients` refused them).
+   */
+  private stepGroup(
+    gi: number,
+    grads: Gradients,
+    first: number,
+    gradScale: number,
+    created: Uint8Array,
+  ): number {
+    const view = this.groupSteps[gi]!;
+    for (let j = 0; j < view.params.length; j++) {
+      const i = first + j;
+      const g = grads[i] as FloatBuffer | null | undefined;
+      const st = this.state[i];
+      if (g && st) st.step += 1;
+      view.grads[j] = g ?? null;
+      view.states[j] = st;
+      view.created[j] = created[i] === 1;
+    }
+    view.gradScale = gradScale;
+    this.rule.updateGroup!(view);
+    view.grads.fill(null);
+    return first + view.params.length;
   }
 
   /** Why parameter `index` cannot take a sparse gradient in its group's configuration, or null. */
@@ -323,7 +401,11 @@ export class Optimizer<H extends CommonOptions> {
       optimizer: this.rule.name,
       skippedSteps: this.skippedSteps,
       paramSizes: this.flat.map((p) => p.length),
+      paramShapes: this.flatShapes.map((s) => s.slice()),
       paramGroups,
+      ...(this.rule.groupScalars
+        ? { groupState: this.groupScalarState.map((s) => ({ ...s })) }
+        : {}),
       state,
     };
   }
@@ -336,8 +418,9 @@ export class Optimizer<H extends CommonOptions> {
    * parameter and the slot, and nothing changes.
    */
   loadStateDict(dict: OptimizerStateDict): void {
-    const plan = checkStateDict(this.rule, this.groupParams, dict);
+    const plan = checkStateDict(this.rule, this.groupParams, this.flatShapes, dict);
     plan.hyper.forEach((h, gi) => Object.assign(this.groups[gi] as H, h));
+    plan.groupState.forEach((s, gi) => Object.assign(this.groupScalarState[gi]!, s));
     this.state.length = 0;
     plan.state.forEach((st, i) => (this.state[i] = st));
     this.skippedSteps = plan.skippedSteps;

@@ -1,6 +1,6 @@
 import { isFloatBuffer, ownRealm } from './gradients.ts';
 import type { Rule } from './rule.ts';
-import type { CommonOptions, FloatBuffer } from './types.ts';
+import type { CommonOptions, FloatBuffer, Shape } from './types.ts';
 import { checkKnownOptions, describe } from './validate.ts';
 
 /** A group checked and ready to join an optimizer; nothing refers to it yet. */
@@ -11,6 +11,8 @@ export interface CheckedGroup<H> {
   readonly params: FloatBuffer[];
   /** The buffers as the caller gave them, to refuse them in a later group. */
   readonly given: FloatBuffer[];
+  /** The shape of each buffer (own frozen copies; `[length]` where none was given). */
+  readonly shapes: Shape[];
 }
 
 /** Copies hyper-parameter values so that a group never aliases a caller's array. */
@@ -32,10 +34,10 @@ export function checkGroup<H extends CommonOptions>(
   taken: ReadonlySet<FloatBuffer>,
   expected: string,
 ): CheckedGroup<H> {
-  const s = spec as { params?: unknown } | null;
-  if (s === null || typeof s !== 'object' || !Array.isArray(s.params)) {
+  if (spec === null || typeof spec !== 'object' || !Array.isArray((spec as GroupLike).params)) {
     throw new TypeError(`${rule.name}: ${expected}, got ${describe(spec)}`);
   }
+  const { shapes: givenShapes, ...s } = spec as GroupLike;
   checkKnownOptions(rule.name, s, Object.keys(rule.defaults), `option in param group ${index}`);
   // Every group owns its values: arrays (betas) are copied, never shared with the caller,
   // the defaults or another group, since schedulers write into them.
@@ -60,5 +62,43 @@ export function checkGroup<H extends CommonOptions>(
   const checked = hyper as unknown as H;
   rule.validate(checked);
   const buffers = given as FloatBuffer[];
-  return { hyper: checked, params: buffers.map(ownRealm), given: buffers.slice() };
+  const shapes = checkShapes(rule.name, givenShapes, buffers, index);
+  return { hyper: checked, params: buffers.map(ownRealm), given: buffers.slice(), shapes };
+}
+
+interface GroupLike {
+  params: unknown[];
+  shapes?: unknown;
+}
+
+/**
+ * The shapes of a group's buffers: `shapes[j]` must be a list of positive integers whose product
+ * is the length of `params[j]`; absent, every buffer is a vector.
+ */
+function checkShapes(
+  name: string,
+  shapes: unknown,
+  buffers: readonly FloatBuffer[],
+  group: number,
+): Shape[] {
+  if (shapes === undefined) return buffers.map((p) => Object.freeze([p.length]));
+  if (!Array.isArray(shapes) || shapes.length !== buffers.length) {
+    throw new RangeError(
+      `${name}: shapes of param group ${group} must be an array with one shape per parameter (${buffers.length}), got ${describe(shapes)}${Array.isArray(shapes) ? ` of length ${shapes.length}` : ''}`,
+    );
+  }
+  return shapes.map((shape: unknown, j) => {
+    const p = buffers[j] as FloatBuffer;
+    const ok =
+      Array.isArray(shape) &&
+      shape.length > 0 &&
+      shape.every((d) => Number.isSafeInteger(d) && d > 0);
+    const size = ok ? (shape as number[]).reduce((a, d) => a * d, 1) : NaN;
+    if (!ok || size !== p.length) {
+      throw new RangeError(
+        `${name}: shapes[${j}] of param group ${group} must be positive integer sizes whose product is the parameter's length ${p.length}, got ${JSON.stringify(shape)}`,
+      );
+    }
+    return Object.freeze((shape as number[]).slice());
+  });
 }

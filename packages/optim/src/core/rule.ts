@@ -1,4 +1,4 @@
-import type { CommonOptions, FloatBuffer, ParamState, SparseGradient } from './types.ts';
+import type { CommonOptions, FloatBuffer, ParamState, Shape, SparseGradient } from './types.ts';
 
 /** A slot (a buffer the size of the parameter) and the value it starts at. */
 export interface SlotSpec {
@@ -36,7 +36,8 @@ export interface Rule<H extends CommonOptions> {
   /**
    * One step on one buffer, in place. `st.step` has already been incremented. `gradScale`
    * multiplies the gradient (clipping, and -1 for `maximize`, fold into it). `created` is true on
-   * the step that allocated this buffer's slots.
+   * the step that allocated this buffer's slots. `shape` is the buffer's (`[length]` unless the
+   * group gave shapes).
    */
   update(
     p: FloatBuffer,
@@ -45,7 +46,20 @@ export interface Rule<H extends CommonOptions> {
     h: H,
     gradScale: number,
     created: boolean,
+    shape: Shape,
   ): void;
+  /**
+   * Scalar state of a whole group and its initial values (Prodigy's `d`): kept once per group,
+   * saved in state dicts (`groupState`), readable through `Optimizer.groupState(g)`.
+   */
+  readonly groupScalars?: Readonly<Record<string, number>>;
+  /**
+   * One step over a whole group, for math that reduces across its buffers (Prodigy's d estimate,
+   * a global norm). When present the facade calls it once per group, after counting the step of
+   * every buffer that has a gradient, instead of `update` per buffer; `update` stays the
+   * per-buffer pass it may call.
+   */
+  updateGroup?(step: GroupStep<H>): void;
   /**
    * One step from a row-sparse gradient, touching only the listed rows (cost O(nnz)). Absent
    * when the algorithm has no sparse form.
@@ -53,4 +67,23 @@ export interface Rule<H extends CommonOptions> {
   updateSparse?(p: FloatBuffer, g: SparseGradient, st: ParamState, h: H, gradScale: number): void;
   /** Why this configuration cannot take sparse gradients (e.g. SGD with momentum), or null. */
   sparseRefusal?(h: H): string | null;
+}
+
+/**
+ * What `updateGroup` sees of one group on one step. The arrays are reused from step to step (a
+ * step must not allocate): read them during the call, never keep them.
+ */
+export interface GroupStep<H> {
+  readonly params: readonly FloatBuffer[];
+  /** Each buffer's dense gradient, or null where it has none this step (it must not move). */
+  readonly grads: readonly (FloatBuffer | null)[];
+  /** Each buffer's state (present wherever the gradient is). */
+  readonly states: readonly (ParamState | undefined)[];
+  readonly shapes: readonly Shape[];
+  /** Whether this step allocated each buffer's slots. */
+  readonly created: readonly boolean[];
+  readonly hyper: H;
+  /** The group's scalar state (see `Rule.groupScalars`), written in place. */
+  readonly scalars: Record<string, number>;
+  readonly gradScale: number;
 }

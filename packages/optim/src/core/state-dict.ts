@@ -25,7 +25,11 @@ export interface OptimizerStateDict {
   skippedSteps?: number;
   /** Length of every parameter buffer, by flat index. */
   paramSizes: number[];
+  /** Shape of every parameter buffer, by flat index (absent in dicts saved before shapes). */
+  paramShapes?: number[][];
   paramGroups: GroupStateDict[];
+  /** The group-level scalar state of every group, for algorithms that keep one (Prodigy). */
+  groupState?: Record<string, number>[];
   /** Per flat parameter index; `null` before the parameter's first step. */
   state: (ParamStateDict | null)[];
 }

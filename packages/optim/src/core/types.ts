@@ -9,8 +9,18 @@ export interface CommonOptions {
   maximize: boolean;
 }
 
-/** A group of parameters with its own hyper-parameters (PyTorch's param group). */
-export type ParamGroupSpec<H> = { params: FloatBuffer[] } & Partial<H>;
+/**
+ * A tensor's shape, outermost first (`[rows, cols]` for a row-major matrix); the product of its
+ * sizes is the buffer's length. A buffer given without one is a vector: `[length]`.
+ */
+export type Shape = readonly number[];
+
+/**
+ * A group of parameters with its own hyper-parameters (PyTorch's param group). `shapes` gives
+ * each buffer's shape, in the order of `params`, for optimizers whose math depends on it
+ * (Adafactor factors a matrix's second moment, Muon orthogonalises a matrix's update).
+ */
+export type ParamGroupSpec<H> = { params: FloatBuffer[]; shapes?: readonly Shape[] } & Partial<H>;
 
 /** What an optimizer's constructor takes: plain buffers or groups of them. */
 export type ParamsInput<H> = FloatBuffer[] | ParamGroupSpec<H>[];
