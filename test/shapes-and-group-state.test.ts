@@ -40,7 +40,8 @@ test('state dicts carry the shapes, and a dict saved for other shapes is refused
   );
   assert.deepEqual(other.stateDict(), before);
   // A dict from before shapes (no paramShapes) still loads.
-  const { paramShapes: _, ...old } = dict;
+  const old = { ...dict };
+  delete old.paramShapes;
   const same = new Adam([{ params: [new Float64Array(6)], shapes: [[2, 3]] }]);
   same.loadStateDict(old);
   assert.equal(same.stateDict().state[0]?.step, 1);
@@ -48,7 +49,7 @@ test('state dicts carry the shapes, and a dict saved for other shapes is refused
 
 // A rule that reduces across its group: every buffer steps by the group's mean gradient, and the
 // group counts the elements it has seen (a group scalar).
-interface MeanOptions extends CommonOptions {}
+type MeanOptions = CommonOptions;
 const meanRule: Rule<MeanOptions> = {
   name: 'Mean',
   defaults: { lr: 0.5, maximize: false },
