@@ -100,7 +100,55 @@ test('updateGroup sees the whole group once per step; its scalars are state', ()
     () => copy.loadStateDict({ ...dict, groupState: [{ seen: 'x' as never }] }),
     /groupState\[0\]\.seen must be a number/,
   );
-  assert.throws(() => copy.loadStateDict({ ...dict, groupState: undefined }), /groupState\[0\]/);
+  const without = { ...dict };
+  delete without.groupState;
+  assert.throws(() => copy.loadStateDict(without), /groupState\[0\]/);
   assert.deepEqual(copy.groupState(0), { seen: 3 });
   assert.throws(() => copy.groupState(1), /groupState takes a group index in \[0, 0\], got 1/);
+});
+
+// A rule whose slot has one value per row of a matrix (as Adafactor's factored moments), and
+// which keeps a parameter-sized slot for vectors only.
+const ROWS = [{ name: 'rows', fill: 0, length: (shape: readonly number[]) => shape[0]! }];
+const FULL = [{ name: 'full', fill: 0 }];
+const rowRule: Rule<MeanOptions> = {
+  name: 'Rows',
+  defaults: { lr: 1, maximize: false },
+  validate() {},
+  slots: (_h, shape) => (shape.length === 2 ? ROWS : FULL),
+  update(p, g, st, _h, gs, _created, shape) {
+    if (shape.length !== 2) return;
+    const rows = st.slots.rows!;
+    const cols = shape[1]!;
+    for (let r = 0; r < shape[0]!; r++) {
+      for (let c = 0; c < cols; c++) rows[r]! += g[r * cols + c]! * gs;
+    }
+    p[0] = rows[0]!;
+  },
+};
+class Rows extends Optimizer<MeanOptions> {
+  constructor(params: ConstructorParameters<typeof Optimizer<MeanOptions>>[1]) {
+    super(rowRule, params);
+  }
+}
+
+test('a slot may have its own length per shape; state dicts check it', () => {
+  const w = new Float64Array(6);
+  const v = new Float64Array(3);
+  const opt = new Rows([{ params: [w, v], shapes: [[2, 3], [3]] }]);
+  opt.step([new Float64Array([1, 1, 1, 2, 2, 2]), new Float64Array(3)]);
+  assert.deepEqual(Array.from(opt.paramState(0)!.slots.rows!), [3, 6]);
+  assert.equal(opt.paramState(1)!.slots.full!.length, 3);
+  const dict = opt.stateDict();
+  const copy = new Rows([
+    { params: [new Float64Array(6), new Float64Array(3)], shapes: [[2, 3], [3]] },
+  ]);
+  copy.loadStateDict(dict);
+  assert.deepEqual(Array.from(copy.paramState(0)!.slots.rows!), [3, 6]);
+  const bad = opt.stateDict();
+  bad.state[0]!.slots.rows = new Float64Array(6);
+  assert.throws(
+    () => copy.loadStateDict(bad),
+    /slot rows of parameter 0 is not a buffer of length 2/,
+  );
 });

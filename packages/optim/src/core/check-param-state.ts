@@ -1,7 +1,7 @@
 import { floatDtype } from './gradients.ts';
 import type { Rule } from './rule.ts';
 import { slotNamesOf } from './slot-names.ts';
-import type { CommonOptions, FloatBuffer } from './types.ts';
+import type { CommonOptions, FloatBuffer, Shape } from './types.ts';
 import { describe } from './validate.ts';
 
 /** A saved parameter state that passed every check; its slots are still the saved buffers. */
@@ -11,9 +11,10 @@ export interface CheckedParamState {
   slots: Record<string, ArrayLike<number>>;
 }
 
-/** Where a parameter sits: its flat index, its group and that group's (saved) options. */
+/** Where a parameter sits: its flat index, its shape, its group and that group's (saved) options. */
 export interface ParamPlace<H> {
   index: number;
+  shape: Shape;
   group: number;
   hyper: H;
 }
@@ -24,8 +25,9 @@ const isRecord = (x: unknown): x is Record<string, unknown> =>
 /**
  * Checks the saved state of one parameter (`null` or `undefined`: never stepped, no state)
  * without changing anything: a step count, the rule's scalar state, and exactly the slots the
- * rule declares for the group's options (`rule.slots(hyper)`), each a float buffer or an array
- * of numbers of the parameter's length. A slot the rule declares under other options is kept
+ * rule declares for the group's options and the parameter's shape (`rule.slots(hyper, shape)`),
+ * each a float buffer or an array of numbers of its declared length (the parameter's, unless the
+ * slot says otherwise). A slot the rule declares under other options is kept
  * (the group may have changed its options since the parameter's last step); a name the rule
  * never declares is refused. `bad` throws with the reason.
  */
@@ -91,7 +93,8 @@ function checkSlots<H extends CommonOptions>(
   const given = (saved ?? {}) as Record<string, unknown>;
   // What the options need now must be there: a slot recreated as zeros mid-run (Adam's
   // exp_avg_sq beside a live exp_avg) turns the next step into a leap.
-  const needed = rule.slots(place.hyper).map((s) => s.name);
+  const specs = rule.slots(place.hyper, place.shape);
+  const needed = specs.map((s) => s.name);
   const known = [...new Set([...needed, ...slotNamesOf(rule)])];
   const missing = needed.filter((name) => !(name in given));
   const unknown = Object.keys(given).filter((name) => !known.includes(name));
@@ -111,7 +114,8 @@ function checkSlots<H extends CommonOptions>(
   }
   const slots: Record<string, ArrayLike<number>> = {};
   for (const [name, v] of Object.entries(given)) {
-    slots[name] = checkBuffer(name, i, v, p.length, bad);
+    const length = specs.find((s) => s.name === name)?.length?.(place.shape) ?? p.length;
+    slots[name] = checkBuffer(name, i, v, length, bad);
   }
   return slots;
 }

@@ -84,7 +84,7 @@ export function checkStateDict<H extends CommonOptions>(
   groups.forEach((params, gi) => {
     for (const p of params) {
       const index = checked.length;
-      const place = { index, group: gi, hyper: hyper[gi] as H };
+      const place = { index, shape: shapes[index]!, group: gi, hyper: hyper[gi] as H };
       checked.push(checkParamState(rule, place, p, dict.state[index], bad));
     }
   });
@@ -93,7 +93,7 @@ export function checkStateDict<H extends CommonOptions>(
     const p = flat[i] as FloatBuffer;
     const slots: Record<string, FloatBuffer> = {};
     for (const [key, v] of Object.entries(st.slots)) {
-      const copy = allocLike(p, 0);
+      const copy = allocLike(p, 0, v.length);
       copy.set(v);
       slots[key] = copy;
     }

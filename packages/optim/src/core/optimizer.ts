@@ -356,17 +356,18 @@ export class Optimizer<H extends CommonOptions> {
     created.fill(0);
     let i = 0;
     for (let gi = 0; gi < this.groups.length; gi++) {
-      const specs = this.rule.slots(this.groups[gi] as H);
       for (const p of this.groupParams[gi] as FloatBuffer[]) {
         if (grads[i]) {
+          const shape = this.flatShapes[i]!;
+          const specs = this.rule.slots(this.groups[gi] as H, shape);
           let st = this.state[i];
           if (!st) {
             st = { step: 0, scalars: { ...this.rule.scalarState }, slots: {} };
             this.state[i] = st;
           }
-          for (const { name, fill } of specs) {
+          for (const { name, fill, length } of specs) {
             if (!st.slots[name]) {
-              st.slots[name] = allocLike(p, fill);
+              st.slots[name] = allocLike(p, fill, length?.(shape));
               created[i] = 1;
             }
           }

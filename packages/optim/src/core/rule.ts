@@ -1,9 +1,14 @@
 import type { CommonOptions, FloatBuffer, ParamState, Shape, SparseGradient } from './types.ts';
 
-/** A slot (a buffer the size of the parameter) and the value it starts at. */
+/** A slot (a buffer, by default the size of the parameter) and the value it starts at. */
 export interface SlotSpec {
   readonly name: string;
   readonly fill: number;
+  /**
+   * Its length for a parameter of this shape, where it is not the parameter's (Adafactor's
+   * factored second moment keeps one value per row and one per column of a matrix).
+   */
+  readonly length?: (shape: Shape) => number;
 }
 
 /** What wrappers may rely on in an algorithm's state (declared by the rule, never read off its name). */
@@ -29,8 +34,11 @@ export interface Rule<H extends CommonOptions> {
   readonly defaults: Readonly<H>;
   /** Throws a `RangeError` naming the option, the value and the allowed range. */
   validate(h: H): void;
-  /** Slots this configuration needs (they are allocated before the first step that uses them). */
-  slots(h: H): readonly SlotSpec[];
+  /**
+   * Slots this configuration needs for a parameter of this shape (they are allocated before the
+   * first step that uses them). Called on every step: return constant lists, never new ones.
+   */
+  slots(h: H, shape: Shape): readonly SlotSpec[];
   /** Scalar state and its initial value (e.g. NAdam's running product of momenta). */
   readonly scalarState?: Readonly<Record<string, number>>;
   /**

@@ -2,6 +2,8 @@ import type { Rule } from './rule.ts';
 import type { CommonOptions } from './types.ts';
 
 // Found once per rule: the probe calls `slots` a few hundred times.
+// A vector and a matrix: a rule's slots may depend on the shape (Adafactor factors matrices).
+const PROBE_SHAPES = [[1], [2, 2]] as const;
 const found = new WeakMap<object, readonly string[]>();
 
 /**
@@ -25,7 +27,10 @@ export function slotNamesOf<H extends CommonOptions>(rule: Rule<H>): readonly st
     variants = variants.flatMap((v) => values.map((x) => ({ ...v, [key]: x })));
   }
   const names = new Set<string>();
-  for (const h of variants) for (const spec of rule.slots(h as H)) names.add(spec.name);
+  for (const h of variants) {
+    for (const shape of PROBE_SHAPES)
+      for (const spec of rule.slots(h as H, shape)) names.add(spec.name);
+  }
   const list = [...names];
   found.set(rule, list);
   return list;
