@@ -22,8 +22,18 @@ export interface Ops {
   mul(a: string, b: string): string;
   div(a: string, b: string): string;
   max(a: string, b: string): string;
+  min(a: string, b: string): string;
   sqrt(a: string): string;
   abs(a: string): string;
+  /** −1, 0 or 1 as `Math.sign` (and `torch.sign`): 0 for ±0, NaN for NaN. */
+  sign(a: string): string;
+  /** A lane mask (a comparison's result, to use only in `select`): a > b, a < b. */
+  gt(a: string, b: string): string;
+  lt(a: string, b: string): string;
+  /** `yes` where the mask is set, else `no` (both are evaluated). */
+  select(mask: string, yes: string, no: string): string;
+  /** A constant, splatted across the lanes. */
+  c(value: number): string;
 }
 
 /**
@@ -120,8 +130,29 @@ class Body implements Ops {
   div = (a: string, b: string): string => `(${this.t}.div ${a} ${b})`;
   // wasm's min/max propagate NaN, like Math.max and torch.maximum.
   max = (a: string, b: string): string => `(${this.t}.max ${a} ${b})`;
+  min = (a: string, b: string): string => `(${this.t}.min ${a} ${b})`;
   sqrt = (a: string): string => `(${this.t}.sqrt ${a})`;
   abs = (a: string): string => `(${this.t}.abs ${a})`;
+  gt = (a: string, b: string): string => `(${this.t}.gt ${a} ${b})`;
+  lt = (a: string, b: string): string => `(${this.t}.lt ${a} ${b})`;
+  select = (mask: string, yes: string, no: string): string =>
+    this.vec ? `(v128.bitselect ${yes} ${no} ${mask})` : `(select ${yes} ${no} ${mask})`;
+  c(value: number): string {
+    const k = `(${this.f}.const ${value})`;
+    return this.vec ? `(${this.t}.splat ${k})` : k;
+  }
+  sign(a: string): string {
+    // The sign of each lane as (a > 0) − (a < 0), with NaN passed through (a ≠ a only there).
+    const x = this.let(`sign${this.signs++}`, a);
+    const one = this.c(1);
+    const zero = this.c(0);
+    const s = this.sub(
+      this.select(this.gt(x, zero), one, zero),
+      this.select(this.lt(x, zero), one, zero),
+    );
+    return this.select(`(${this.t}.ne ${x} ${x})`, x, s);
+  }
+  private signs = 0;
 }
 
 /** The flags of variant `bits` of `def`, by name. */

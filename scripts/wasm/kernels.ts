@@ -289,6 +289,27 @@ const probeDiv: KernelDef = {
   body: (o) => o.st('p', o.div(o.k('c'), o.ld('g'))),
 };
 
+const lion: KernelDef = {
+  name: 'lion',
+  arrays: ['p', 'g', 'm'],
+  scalars: ['gs', 'b1', 'b2', 'lr', 'decay'],
+  derived: [
+    ['c1', ONE_MINUS('b1')],
+    ['c2', ONE_MINUS('b2')],
+    ['nlr', '(f64.neg $lr)'],
+  ],
+  flags: [SCALED, DECAYED],
+  fast: 'fastLion',
+  body(o, f) {
+    const d = o.let('d', f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g'));
+    const m = o.let('m', o.ld('m'));
+    const c = o.add(o.mul(m, o.k('b1')), o.mul(o.k('c1'), d));
+    const p = f.decayed ? o.mul(o.ld('p'), o.k('decay')) : o.ld('p');
+    o.st('p', o.add(p, o.mul(o.k('nlr'), o.sign(c))));
+    o.st('m', o.add(o.mul(m, o.k('b2')), o.mul(o.k('c2'), d)));
+  },
+};
+
 export const KERNELS: readonly KernelDef[] = [
   sgd,
   sgdMomentum,
@@ -299,6 +320,7 @@ export const KERNELS: readonly KernelDef[] = [
   adamax,
   nadam,
   radam,
+  lion,
   stream(1),
   stream(2),
   stream(3),

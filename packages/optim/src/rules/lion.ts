@@ -1,6 +1,7 @@
 import { SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
+import { fastLion } from '../kernels/rules.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBetas, checkBoolean, checkNonNegative } from '../core/validate.ts';
 
@@ -32,7 +33,7 @@ export const lionRule: Rule<LionOptions> = {
 
 /**
  * The fused Lion pass, in the reference's order: decay the parameter, step by the sign of the
- * β₁ interpolation, then track m with β₂. No wasm kernel: the kernel language has no sign.
+ * β₁ interpolation, then track m with β₂. One read pass over p, g and m.
  */
 function lionKernel(
   p: FloatBuffer,
@@ -44,6 +45,7 @@ function lionKernel(
   lr: number,
   decay: number,
 ): void {
+  if (fastLion(p, g, m, gs, b1, b2, lr, decay)) return;
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   for (let i = 0; i < p.length; i++) {
@@ -82,6 +84,7 @@ export const lionDescriptor = describeOptimizer(Lion, lionRule, {
   ],
   slots: ['exp_avg'],
   sparse: false,
+  bench: { written: 2, kernel: 'lion' },
   // A sign step moves each coordinate by lr: its good lrs sit 3 to 10 times below Adam's.
   lab: { family: 'adaptive', lrDecades: [-5, 0], lrCapped: true },
   sliders: [SLIDERS.lr, SLIDERS.beta1, { ...SLIDERS.beta2, min: 0.5 }, SLIDERS.weightDecay],
