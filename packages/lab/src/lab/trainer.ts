@@ -13,6 +13,12 @@ import { Sampler, type BatchSize, type SamplerState } from './sampler.ts';
 export interface LoopOptimizer {
   readonly paramGroups: readonly object[];
   step(grads: Gradients): void;
+  /**
+   * The point to evaluate at, where it is not the parameters being stepped (Schedule-Free's
+   * x, ASGD's average), copied into `out`: evaluations then measure it (see
+   * {@link Trainer.atEvalPoint}).
+   */
+  evalParams?(out: FloatBuffer[]): FloatBuffer[];
 }
 
 /** Builds the optimizer over the model's parameters (for wrappers and custom setups). */
@@ -180,6 +186,9 @@ export class Trainer {
   private readonly options: TrainOptions;
   private readonly grads: FloatBuffer[];
   private readonly previous: FloatBuffer[];
+  /** The training point, kept while an evaluation runs at the optimizer's eval point. */
+  private readonly stash: FloatBuffer[];
+  private readonly evalPoint: FloatBuffer[];
   private readonly now: () => number;
   private stepCount = 0;
   private trainMs = 0;
@@ -202,7 +211,30 @@ export class Trainer {
       (p) => new (p.constructor as new (n: number) => FloatBuffer)(p.length),
     );
     this.previous = model.params.map((p) => p.slice());
+    const averaging = this.optimizer.evalParams !== undefined;
+    this.stash = averaging ? model.params.map((p) => p.slice()) : [];
+    this.evalPoint = averaging ? model.params.map((p) => p.slice()) : [];
     this.now = options.now ?? (() => performance.now());
+  }
+
+  /**
+   * Runs `measure` with the model's parameters at the optimizer's evaluation point, where it has
+   * one (Schedule-Free's x, ASGD's average: the point such a method answers with), then puts the
+   * training point back exactly, from a copy (an eval/train round trip would round it). Every
+   * evaluation of the loop goes through here: epoch ends, the final result.
+   */
+  atEvalPoint<T>(measure: () => T): T {
+    const { optimizer } = this;
+    if (!optimizer.evalParams) return measure();
+    const params = this.model.params;
+    params.forEach((p, i) => this.stash[i]!.set(p));
+    optimizer.evalParams(this.evalPoint);
+    params.forEach((p, i) => p.set(this.evalPoint[i]!));
+    try {
+      return measure();
+    } finally {
+      params.forEach((p, i) => p.set(this.stash[i]!));
+    }
   }
 
   /** Steps taken so far. */
@@ -328,7 +360,7 @@ export class Trainer {
   }
 
   private endEpoch(): void {
-    const test = this.model.test();
+    const test = this.atEvalPoint(() => this.model.test());
     const record: EpochRecord = {
       epoch: this.epochsDone + 1,
       steps: this.stepCount,
@@ -349,9 +381,15 @@ export class Trainer {
     this.options.onEpoch?.(record);
   }
 
-  /** The run's result so far, with the final evaluation at the current parameters. */
+  /**
+   * The run's result so far, with the final evaluation at the current parameters (at the
+   * optimizer's eval point where it has one, see {@link Trainer.atEvalPoint}).
+   */
   result(): TrainResult {
-    const test = this.model.test();
+    const { trainLoss, test } = this.atEvalPoint(() => ({
+      trainLoss: this.model.trainLoss(),
+      test: this.model.test(),
+    }));
     return {
       optimizer:
         typeof this.options.optimizer === 'string'
@@ -364,7 +402,7 @@ export class Trainer {
       epochs: this.epochCurves,
       divergence: this.divergence,
       final: {
-        trainLoss: finiteOrNull(this.model.trainLoss()),
+        trainLoss: finiteOrNull(trainLoss),
         testLoss: finiteOrNull(test?.loss),
         testAccuracy: finiteOrNull(test?.accuracy),
         paramsHash: fnv1a64(this.model.params),

@@ -156,16 +156,27 @@ export async function runOne(
     // On a data set the whole-training-set loss is measured at every epoch's end (outside the
     // timed step), so the target and the final-loss column speak of the same quantity.
     const epochLoss: number[] = [];
-    const trainer = new Trainer(model, {
+    // An averaging method (Schedule-Free, ASGD) answers with its eval point: on a full batch
+    // its whole loss is measured there after every step, as it is at every epoch's end.
+    const evalLoss: number[] = [];
+    const atEval = () => trainer.atEvalPoint(() => model.trainLoss());
+    const trainer: Trainer = new Trainer(model, {
       optimizer: (params) => contender.build(params, lr, totalSteps),
       epochs: problem.epochs,
       batchSize: problem.batchSize,
       seed,
       recordParams: problem.fn !== undefined && problem.fn.dim === 2,
-      ...(model.trainSize > 1 ? { onEpoch: () => epochLoss.push(model.trainLoss()) } : {}),
+      ...(model.trainSize > 1 ? { onEpoch: () => epochLoss.push(atEval()) } : {}),
     });
+    const averaging = trainer.optimizer.evalParams !== undefined;
+    if (averaging && fullBatch) {
+      while (trainer.step()) evalLoss.push(atEval());
+    }
     const result = trainer.run();
-    const losses = result.steps.loss;
+    // Full batch: losses[k] is the whole loss after k steps (at the eval point of an averaging
+    // method: the start, then after each step but the last, which the final loss closes).
+    const losses =
+      averaging && fullBatch ? [initialLoss, ...evalLoss.slice(0, -1)] : result.steps.loss;
     const finalTrainLoss = result.final.trainLoss;
     // Full batch: losses[k] is the whole loss after k steps, and the final loss closes the list.
     const lows: LossLows = { step: [], loss: [] };
