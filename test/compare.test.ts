@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { builtinRaceProblem } from '../packages/lab/src/lab/compare/builtin.ts';
 import { evaluateClaims } from '../packages/lab/src/lab/compare/claims.ts';
-import { DEFAULT_CONTENDERS, findContender } from '../packages/lab/src/lab/compare/contenders.ts';
+import {
+  contendersFor,
+  DEFAULT_CONTENDERS,
+  findContender,
+} from '../packages/lab/src/lab/compare/contenders.ts';
 import { lrGrid } from '../packages/lab/src/lab/compare/grid.ts';
 import { workerExecutor } from '../packages/lab/src/lab/compare/worker-pool.ts';
 import { compare } from '../packages/lab/src/lab/compare/race.ts';
@@ -163,7 +167,7 @@ describe('compare', () => {
   test('claims: every one has a verdict, evidence and a figure in the report', async () => {
     const r = await compare({ problems: tiny(), optimizers: DEFAULT_CONTENDERS, seeds: 2 });
     const claims = evaluateClaims(r);
-    assert.equal(claims.length, 7);
+    assert.equal(claims.length, 8);
     const html = renderReport(r, claims, { command: 'test', machine: 'test' });
     for (const c of claims) {
       assert.ok(['supported', 'not supported', 'mixed', 'not enough evidence'].includes(c.verdict));
@@ -181,8 +185,53 @@ describe('compare', () => {
       assert.notEqual(claims.find((c) => c.id === id)!.verdict, 'not enough evidence', id);
     }
     assert.equal(claims.find((c) => c.id === 'adaptive-sparse')!.verdict, 'not enough evidence');
+    // The default race has no new optimizer: that claim cannot be judged, and says why.
+    const fresh = claims.find((c) => c.id === 'new-beat-adamw')!;
+    assert.equal(fresh.verdict, 'not enough evidence');
+    assert.match(fresh.evidence, /Adam\(W\) and a new optimizer raced on 0 problem/);
     assert.ok((html.match(/<svg/g) ?? []).length > 10, 'the report draws its figures');
     assert.ok(!/<script/i.test(html), 'the report needs no script');
+  });
+});
+
+describe('the new optimizers in the race', () => {
+  test('--budget full races every default contender and the new methods, all of them known', () => {
+    const full = contendersFor('full');
+    for (const name of full) findContender(name);
+    assert.ok(DEFAULT_CONTENDERS.every((n) => full.includes(n)));
+    const newer = full.filter((n) => findContender(n).era === 'new');
+    assert.deepEqual(newer, ['lion', 'schedulefree-adamw', 'prodigy', 'ademamix']);
+    assert.deepEqual(contendersFor('quick'), DEFAULT_CONTENDERS);
+  });
+
+  test('are marked new, Prodigy runs untuned at its own lr, and the claim judges them against Adam(W)', async () => {
+    const r = await compare({
+      problems: tiny().slice(0, 2),
+      optimizers: ['adam', 'adamw', 'lion', 'prodigy'],
+      seeds: 2,
+    });
+    for (const p of r.problems) {
+      const prodigy = p.optimizers.find((o) => o.name === 'prodigy')!;
+      assert.equal(prodigy.selfTuning, true);
+      assert.equal(prodigy.era, 'new');
+      // One lr on seed 0 (its default, 1), no sweep, no extension, no refinement.
+      assert.deepEqual(
+        prodigy.sweep.map((x) => x.lr),
+        [1],
+      );
+      assert.equal(prodigy.bestLr, 1);
+      const adam = p.optimizers.find((o) => o.name === 'adam')!;
+      assert.equal(adam.era, 'classic');
+      assert.ok(adam.sweep.length >= 4, 'Adam is swept');
+    }
+    const claim = evaluateClaims(r).find((c) => c.id === 'new-beat-adamw')!;
+    assert.notEqual(claim.verdict, 'not enough evidence');
+    assert.match(claim.evidence, /of 4 comparisons on 2 problems/);
+    assert.match(claim.evidence, /Lion: /);
+    assert.match(claim.evidence, /Prodigy: /);
+    const html = renderReport(r, evaluateClaims(r), { command: 'test', machine: 'test' });
+    assert.match(html, /Prodigy<span class="era"|Prodigy <span class="era"/);
+    assert.match(html, /Prodigy was not tuned \(it sets its own step size\)/);
   });
 });
 

@@ -11,7 +11,12 @@ import {
 } from '../lab/compare/builtin.ts';
 import { evaluateClaims } from '../lab/compare/claims.ts';
 import { evaluateBatchClaims } from '../lab/compare/claims/batch-sizes.ts';
-import { CONTENDERS, DEFAULT_CONTENDERS } from '../lab/compare/contenders.ts';
+import {
+  CONTENDERS,
+  DEFAULT_CONTENDERS,
+  FULL_CONTENDERS,
+  contendersFor,
+} from '../lab/compare/contenders.ts';
 import { workerExecutor } from '../lab/compare/worker-pool.ts';
 import type { Budget } from '../lab/compare/race-problem.ts';
 import { compare } from '../lab/compare/race.ts';
@@ -74,7 +79,7 @@ export function compareCommand(): Command {
     .addOption(dataFileOption())
     .option(
       '--optimizers <names>',
-      `comma-separated optimizers (default: ${DEFAULT_CONTENDERS.join(',')}); known: ${CONTENDERS.map((c) => c.name).join(', ')}`,
+      `comma-separated optimizers (default: ${DEFAULT_CONTENDERS.join(',')}; with --budget full also ${FULL_CONTENDERS.filter((n) => !DEFAULT_CONTENDERS.includes(n)).join(',')}); known: ${CONTENDERS.map((c) => c.name).join(', ')}`,
       nameList(CONTENDERS.map((c) => c.name)),
     )
     .option('--batch-size <b>', "override every data set's batch size: 'full', 1 or n", batchSize)
@@ -146,7 +151,7 @@ async function runCompare(flags: CompareFlags): Promise<void> {
           ...(b !== undefined ? { batchSize: b } : {}),
         });
   const progress = raceProgress(progressStyle(flags.quiet === true));
-  const optimizerCount = (flags.optimizers ?? DEFAULT_CONTENDERS).length;
+  const optimizerCount = (flags.optimizers ?? contendersFor(flags.budget)).length;
   const started = Date.now();
   let results: CompareResults;
   let batch: BatchRaceResult | undefined;

@@ -2,6 +2,9 @@ import type { Optimizer } from './optimizer.ts';
 import type { Rule } from './rule.ts';
 import type { CommonOptions, OptimizerOptions, ParamsInput } from './types.ts';
 
+/** A kind of parameter an optimizer's math tells apart: a vector, or a matrix (2-D shape). */
+export type ParamKind = 'vector' | 'matrix';
+
 /** A slider of the playground for one hyper-parameter (`betas.0` for an array element). */
 export interface Slider {
   readonly key: string;
@@ -34,6 +37,11 @@ export interface LabEntry {
    * Not for an lr that multiplies a unit-free step (Adadelta's default lr is 1).
    */
   readonly lrCapped: boolean;
+  /**
+   * It sets its own step size (Prodigy's d): the race runs it at its default lr only, with no
+   * sweep, and says so.
+   */
+  readonly selfTuning?: boolean;
 }
 
 /**
@@ -70,9 +78,19 @@ export interface OptimizerDescriptor {
   }[];
   /** Every state slot it may create, by its PyTorch name (`exp_avg`). */
   readonly slots: readonly string[];
+  /**
+   * The kinds of parameter its math tells apart, the one generic runs give it first (absent:
+   * vectors only; Muon takes matrices only, Adafactor factors matrices and not vectors).
+   */
+  readonly takes?: readonly ParamKind[];
   /** Whether it takes row-sparse gradients (in some configuration). */
   readonly sparse: boolean;
   readonly lab?: LabEntry;
+  /**
+   * `classic`: the set descent started with (SGD to RAdam); `new`: the methods of the recent
+   * wave (Lion, Schedule-Free, Prodigy, Muon, ...). Set by the list it is in (`optimizers.ts`).
+   */
+  readonly era: 'classic' | 'new';
   /** The playground's sliders (the learning rate first). */
   readonly sliders: readonly Slider[];
   /** The benchmark's row: buffers written per step and the wasm kernel it runs. */
@@ -108,7 +126,7 @@ export const ADAPTIVE_LAB: LabEntry = { family: 'adaptive', lrDecades: [-4, 0.5]
 /** What a rule file writes of its descriptor: the rest follows from the class and the rule. */
 export type DescriptorSpec = Omit<
   OptimizerDescriptor,
-  'create' | 'algorithm' | 'defaults' | 'preset'
+  'create' | 'algorithm' | 'defaults' | 'preset' | 'era'
 > & {
   readonly preset?: Readonly<Record<string, unknown>>;
 };
@@ -125,6 +143,7 @@ export function describeOptimizer<H extends CommonOptions>(
   const preset = spec.preset ?? {};
   return {
     ...spec,
+    era: 'classic',
     preset,
     algorithm: rule.name,
     defaults: { ...rule.defaults, ...preset },

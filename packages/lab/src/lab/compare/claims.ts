@@ -6,6 +6,7 @@ import { claimPreferAdam } from './claims/prefer-adam.ts';
 import { claimRadam } from './claims/radam-robust.ts';
 import { claimSwitch } from './claims/adam-then-sgd.ts';
 import { claimKingmaBa } from './claims/kingma-ba.ts';
+import { claimNewBeatAdamW } from './claims/new-vs-adamw.ts';
 import type { ClaimResult } from './claims/judge.ts';
 
 export { comparePaired, type ClaimResult, type Verdict } from './claims/judge.ts';
@@ -20,5 +21,6 @@ export function evaluateClaims(r: CompareResults): ClaimResult[] {
     claimRadam(r),
     claimSwitch(r),
     claimKingmaBa(r),
+    claimNewBeatAdamW(r),
   ];
 }

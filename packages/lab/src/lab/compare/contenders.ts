@@ -20,6 +20,10 @@ export interface Contender {
   readonly lrCapped: boolean;
   /** The optimizer's default learning rate (PyTorch's). */
   readonly defaultLr: number;
+  /** It sets its own step size (Prodigy): raced at its default lr only, never swept. */
+  readonly selfTuning: boolean;
+  /** `classic` (SGD to RAdam, and Adam→SGD) or `new` (Lion, Schedule-Free, Prodigy, ...). */
+  readonly era: OptimizerDescriptor['era'];
   /** Builds it over the parameters, for a run of `totalSteps` steps. */
   build(params: FloatBuffer[], lr: number, totalSteps: number): Stepper;
 }
@@ -33,6 +37,8 @@ function fromDescriptor(d: OptimizerDescriptor & { lab: LabEntry }): Contender {
     lrDecades: d.lab.lrDecades,
     lrCapped: d.lab.lrCapped,
     defaultLr: d.defaults.lr,
+    selfTuning: d.lab.selfTuning === true,
+    era: d.era,
     build: (params, lr) => d.create(params, { lr }),
   };
 }
@@ -53,6 +59,8 @@ const adamThenSgd: Contender = {
   lrDecades: [-4, 0.5],
   lrCapped: true,
   defaultLr: 1e-3,
+  selfTuning: false,
+  era: 'classic',
   build(params, lr, totalSteps) {
     const at = Math.max(1, Math.round(totalSteps * ADAM_SGD_SWITCH_AT));
     return new Switch(new Adam(params, { lr }), new SGD(params, { lr, momentum: 0.9 }), {
@@ -85,6 +93,24 @@ export const DEFAULT_CONTENDERS = [
   'adamw',
   'nadam',
 ];
+
+/**
+ * The race of `--budget full`: the default one plus the new methods worth racing against a
+ * well-tuned Adam(W) on these problems (those the lab can build: the rest need shapes or a
+ * closure).
+ */
+export const FULL_CONTENDERS = [
+  ...DEFAULT_CONTENDERS,
+  'lion',
+  'schedulefree-adamw',
+  'prodigy',
+  'ademamix',
+];
+
+/** The contenders a budget races when none are named. */
+export function contendersFor(budget: 'quick' | 'full'): readonly string[] {
+  return budget === 'full' ? FULL_CONTENDERS : DEFAULT_CONTENDERS;
+}
 
 export function findContender(name: string): Contender {
   const c = CONTENDERS.find((x) => x.name === name);

@@ -1,4 +1,4 @@
-import { DEFAULT_CONTENDERS, findContender, type Contender } from './contenders.ts';
+import { contendersFor, findContender, type Contender } from './contenders.ts';
 import { baseGrid, extension, lrOf, refinement, type LrGrid } from './grid.ts';
 import type { Budget, RaceProblem } from './race-problem.ts';
 import { overallRanking } from './ranking.ts';
@@ -51,7 +51,10 @@ export interface CompareOptions {
    * `full` (default) half-decades.
    */
   budget?: Budget;
-  /** Optimizer names (see `CONTENDERS`); default: the seed's optimizers plus AdamW and NAdam. */
+  /**
+   * Optimizer names (see `CONTENDERS`); default: the budget's (`contendersFor`: the seed's
+   * optimizers plus AdamW and NAdam, and with `full` the new methods too).
+   */
   optimizers?: readonly string[];
   /** Seeds per optimizer at its tuned (and at its default) lr; default 3. */
   seeds?: number;
@@ -81,7 +84,7 @@ function checkOptions(o: CompareOptions): {
   seeds: number;
   problems: RaceProblem[];
 } {
-  const names = [...(o.optimizers ?? DEFAULT_CONTENDERS)];
+  const names = [...(o.optimizers ?? contendersFor(o.budget ?? 'full'))];
   if (names.length === 0)
     throw new RangeError('compare: optimizers must name at least one optimizer');
   names.forEach(findContender);
@@ -171,7 +174,8 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
   problems.forEach((p, pi) => {
     for (const c of contenders) {
       const cap = c.lrCapped ? (p.maxLr ?? Infinity) : Infinity;
-      const fixed = options.lr ?? null;
+      // A method that sets its own step size runs at its default lr only: no sweep to spend.
+      const fixed = options.lr ?? (c.selfTuning ? c.defaultLr : null);
       const grid: LrGrid =
         fixed !== null ? { exponents: [], spacing: 0, base: [0, 0] } : baseGrid(c, p.gridPoints);
       grid.exponents = grid.exponents.filter((e) => lrOf(e) <= cap);
@@ -202,15 +206,18 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
 
   // 1. Seed 0 over the base grid (or the fixed lr).
   await run(
-    options.lr !== undefined
-      ? tunings.map((t) => ({ problem: t.pi, optimizer: t.c.name, lr: options.lr!, seed: 0 }))
-      : tunings.flatMap((t) => sweepJobs(t, t.grid.exponents)),
+    tunings.flatMap((t) =>
+      t.fixed !== null
+        ? [{ problem: t.pi, optimizer: t.c.name, lr: t.fixed, seed: 0 }]
+        : sweepJobs(t, t.grid.exponents),
+    ),
   );
   if (options.lr === undefined) {
     // 2. A best point at an end of the grid moves the end out, a decade at a time.
     for (let round = 0; round < 2; round++) {
       const more: Job[] = [];
       for (const t of tunings) {
+        if (t.fixed !== null) continue;
         const best = bestExponent(t);
         const exps = t.grid.exponents;
         // Every point failed: the grid is too high for this problem.
@@ -227,6 +234,7 @@ export async function compare(options: CompareOptions): Promise<CompareResults> 
       await run(more);
     }
     for (const t of tunings) {
+      if (t.fixed !== null) continue;
       const best = bestExponent(t);
       // 3. Half a grid step either side of the best.
       if (best !== null) t.refined = refinement(t.grid, best);

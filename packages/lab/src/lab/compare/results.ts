@@ -97,6 +97,10 @@ export interface OptimizerResult extends Standing {
   name: string;
   label: string;
   family: Contender['family'];
+  /** `classic` (SGD to RAdam, Adam→SGD) or `new` (Lion, Schedule-Free, Prodigy, ...). */
+  era: Contender['era'];
+  /** It set its own step size (Prodigy): raced at its default lr only, with no sweep. */
+  selfTuning: boolean;
   defaultLr: number;
   /** Seed 0 at every lr tried (coarse grid, extensions, refinement), ascending in lr. */
   sweep: {

@@ -99,6 +99,8 @@ export function summariseProblem(
       name: t.c.name,
       label: t.c.label,
       family: t.c.family,
+      era: t.c.era,
+      selfTuning: t.c.selfTuning,
       defaultLr: t.c.defaultLr,
       sweep,
       grid: {

@@ -78,7 +78,7 @@ export function overallTable(r: CompareResults): string {
         })
         .join('');
       const failed = o.failedOn.length ? warn(`⚠ failed seeds on ${o.failedOn.join(', ')}`) : '';
-      return `<tr${lead.has(o.optimizer) ? ' class="lead"' : ''}><td>${formatRank(o.rank)}</td><td class="name">${esc(o.label)}${failed}</td><td>${o.meanRank.toFixed(2)}</td>${cells}</tr>`;
+      return `<tr${lead.has(o.optimizer) ? ' class="lead"' : ''}><td>${formatRank(o.rank)}</td><td class="name">${esc(o.label)}${eraTag(r, o.optimizer)}${failed}</td><td>${o.meanRank.toFixed(2)}</td>${cells}</tr>`;
     })
     .join('');
   return scroll(
@@ -134,13 +134,37 @@ function meanSd(mean: number | null, sd: number | null, k: number, n: number): s
   return `${num(mean)}${spread}${k < n ? ` (${k} of ${n} seeds)` : ''}`;
 }
 
+/** A "new" tag beside an optimizer of the recent wave (Lion, Schedule-Free, ...). */
+function eraTag(r: CompareResults, name: string): string {
+  const era = r.problems.flatMap((p) => p.optimizers).find((o) => o.name === name)?.era;
+  return era === 'new' ? ' <span class="era" title="a method of the recent wave">new</span>' : '';
+}
+
 /** The learning-rate grids of a problem, stated once: the common grid, then the exceptions. */
 export function gridText(p: ProblemResult, tuned: boolean): string {
   if (!tuned) return '';
+  // A self-tuning method (Prodigy) is stated apart: it had no sweep, one run per seed.
+  const own = p.optimizers.filter((o) => o.selfTuning);
+  const sizes = p.optimizers.filter((o) => !o.selfTuning).map((o) => o.sweep.length);
+  const span = !sizes.length
+    ? '0'
+    : Math.min(...sizes) === Math.max(...sizes)
+      ? `${sizes[0]}`
+      : `${Math.min(...sizes)} to ${Math.max(...sizes)}`;
+  const ownText = own
+    .map(
+      (o) =>
+        ` ${o.label} was not tuned (it sets its own step size): it ran at its default lr ${num(o.defaultLr, 2)} on every seed, with no sweep, where each other optimizer swept ${span} learning rates on seed 0 first.`,
+    )
+    .join('');
+  return sweptGridText(p.optimizers.filter((o) => !o.selfTuning)) + ownText;
+}
+
+function sweptGridText(swept: readonly OptimizerResult[]): string {
   const describe = (g: OptimizerResult['grid']) =>
     `${num(g.lo, 2)} to ${num(g.hi, 2)}, steps of ${g.spacing} decade${g.spacing === 1 ? '' : 's'}, ${g.resolution} decades near the best`;
   const groups = new Map<string, { text: string; labels: string[]; extended: number }>();
-  for (const o of p.optimizers) {
+  for (const o of swept) {
     const text = describe(o.grid);
     const g = groups.get(text) ?? { text, labels: [], extended: 0 };
     g.labels.push(o.label);
@@ -150,7 +174,7 @@ export function gridText(p: ProblemResult, tuned: boolean): string {
   const sorted = [...groups.values()].sort((a, b) => b.labels.length - a.labels.length);
   const [main, ...rest] = sorted;
   if (!main) return '';
-  const extended = p.optimizers.filter((o) => o.grid.extended > 0).map((o) => o.label);
+  const extended = swept.filter((o) => o.grid.extended > 0).map((o) => o.label);
   const parts = [
     `Learning-rate grid: ${main.text}${rest.length ? ` (${main.labels.length === 1 ? main.labels[0] : 'most optimizers'})` : ''}`,
     ...rest.map((g) => `${g.labels.join(', ')}: ${g.text}`),
