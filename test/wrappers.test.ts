@@ -323,3 +323,15 @@ test('Accumulate refuses bad gradients with the core checks, before adding anyth
   // Only the two accepted gradients were summed: (1, 1) + (0, 2).
   assert.deepEqual(x, Float64Array.of(1 - 0.5, 2 - 1.5));
 });
+
+test('Accumulate with clipping clips the mean it applies, as a plain clipped step of that mean', () => {
+  // Two gradients of 10: their mean is 10, clipped to norm 1 (PyTorch: clip_grad_norm_ on the
+  // accumulated mean), so SGD at lr 1 moves by 1 − 1e-6·(1/(10 + 1e-6)) ≈ 1, not by 0.5.
+  const a = new Float64Array(1);
+  const acc = new Accumulate(new SGD([a], { lr: 1, clipGradNorm: 1 }), { steps: 2 });
+  acc.step([Float64Array.of(10)]);
+  acc.step([Float64Array.of(10)]);
+  const b = new Float64Array(1);
+  new SGD([b], { lr: 1, clipGradNorm: 1 }).step([Float64Array.of(10)]);
+  assert.equal(a[0], b[0]);
+});

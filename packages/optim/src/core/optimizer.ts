@@ -264,7 +264,9 @@ export class Optimizer<H extends CommonOptions> {
       }
     }
     if (this.clipGradNorm !== null) {
-      this.lastGradNorm = totalNorm(grads, this.clipNormType);
+      // The norm of the gradient the step applies, g·gradScale: Accumulate's mean (scale 1/k)
+      // is clipped as the mean, as PyTorch clips the accumulated .grad.
+      this.lastGradNorm = totalNorm(grads, this.clipNormType) * Math.abs(gradScale);
       scale *= clipFactor(this.lastGradNorm, this.clipGradNorm);
     }
 
