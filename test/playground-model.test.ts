@@ -45,7 +45,10 @@ describe('playground optimizers', () => {
           `${name}.${s.key} default ${v} in [${s.min}, ${s.max}]`,
         );
         // The default sits on the slider: its position maps back to the value (3 digits).
-        assert.equal(fromSlider(s, toSlider(s, v)), Number(v.toPrecision(3)));
+        assert.equal(
+          Number(fromSlider(s, toSlider(s, v)).toPrecision(3)),
+          Number(v.toPrecision(3)),
+        );
       }
     }
   });
@@ -186,7 +189,7 @@ describe('playground config in the URL', () => {
   const bad: [string, RegExp][] = [
     ['f=nowhere', /f: unknown surface "nowhere"/],
     ['o=adam,lr=fast', /o: adam\.lr: "fast" is not a finite number/],
-    ['o=lbfgs', /o: unknown optimizer "lbfgs"/],
+    ['o=adamm', /o: unknown optimizer "adamm"/],
     ['o=adam,rho=0.5', /o: adam has no slider "rho"/],
     ['start=1', /start: expected "x,y"/],
     ['speed=3', /speed must be one of 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, got 3/],
@@ -246,4 +249,8 @@ describe('contours (marching squares)', () => {
     );
     assert.deepEqual(s, []);
   });
+});
+
+test('flat keys keep every element of a longer array: AdEMAMix betas.2 alone keeps betas 0 and 1', () => {
+  assert.deepEqual(toOptions('ademamix', { 'betas.2': 0.99 }), { betas: [0.9, 0.999, 0.99] });
 });

@@ -2,6 +2,7 @@ import {
   createOptimizer,
   findOptimizer,
   OPTIMIZERS,
+  paramsAs,
   type CommonOptions,
   type Optimizer,
   type Slider,
@@ -34,10 +35,15 @@ function read(obj: Record<string, unknown>, key: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** The options a fresh optimizer of this name has (a throw-away instance's group). */
+function defaultGroup(name: string): Record<string, unknown> {
+  const probe = createOptimizer(name, paramsAs(findOptimizer(name), [new Float64Array(1)]));
+  return probe.paramGroups[0] as unknown as Record<string, unknown>;
+}
+
 /** The library's defaults for an optimizer's sliders, read from a throw-away instance. */
 export function defaultsOf(name: string): FlatOptions {
-  const probe = createOptimizer(name, [new Float64Array(1)]);
-  const group = probe.paramGroups[0] as unknown as Record<string, unknown>;
+  const group = defaultGroup(name);
   const out: FlatOptions = {};
   for (const s of hyperSpecs(name)) {
     const v = read(group, s.key);
@@ -49,16 +55,14 @@ export function defaultsOf(name: string): FlatOptions {
 /** Turns flat options back into the library's shape (`betas.0`, `betas.1` into `betas`). */
 export function toOptions(name: string, flat: FlatOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const defaults = defaultsOf(name);
+  const defaults = defaultGroup(name);
   for (const [key, value] of Object.entries(flat)) {
     const [head, index] = key.split('.');
     if (index === undefined) {
       out[head!] = value;
     } else {
-      const arr = (out[head!] as number[] | undefined) ?? [
-        defaults[`${head}.0`]!,
-        defaults[`${head}.1`]!,
-      ];
+      // The default array whole (AdEMAMix has three betas), then this element over it.
+      const arr = (out[head!] as number[] | undefined) ?? (defaults[head!] as number[]).slice();
       arr[Number(index)] = value;
       out[head!] = arr;
     }
@@ -66,13 +70,16 @@ export function toOptions(name: string, flat: FlatOptions): Record<string, unkno
   return out;
 }
 
-/** Builds the optimizer over `params` (the library validates and throws a RangeError). */
+/**
+ * Builds the optimizer over `params` (the library validates and throws a RangeError): the point
+ * as a vector, or as a 1×2 matrix for an optimizer that takes matrices only (Muon).
+ */
 export function build(
   name: string,
   params: Float64Array,
   flat: FlatOptions,
 ): Optimizer<CommonOptions> {
-  return createOptimizer(name, [params], toOptions(name, flat));
+  return createOptimizer(name, paramsAs(findOptimizer(name), [params]), toOptions(name, flat));
 }
 
 /** Slider position in [0, 1] for a value, and back. */
