@@ -4,20 +4,21 @@ import tseslint from 'typescript-eslint';
 
 /**
  * The floors of descent-optim, bottom up: an import may only point down (or sideways within its
- * floor). core: the facade, types, validation; kernels: the wasm fast path; rules: the math;
+ * floor). core: the facade, types, validation; kernels: the wasm fast path; linalg: plain
+ * matrix products (Muon's; the oracle of a later fast path); rules: the math;
  * schedules and wrappers: around an optimizer; then the entries (optimizers.ts, index.ts,
  * fast.ts, node.ts) and the Node- or tfjs-only modules (threads, checkpoint, tfjs).
  */
 const FLOORS = [
   ['core'],
-  ['kernels'],
+  ['kernels', 'linalg'],
   ['rules'],
   ['schedules', 'wrappers'],
   ['checkpoint', 'threads', 'tfjs'],
 ];
 const ENTRIES = ['optimizers', 'index', 'fast', 'node'];
 // What may run in a browser: no Node built-in anywhere below the Node-only modules.
-const BROWSER_SAFE = ['core', 'kernels', 'rules', 'schedules', 'wrappers', 'tfjs'];
+const BROWSER_SAFE = ['core', 'kernels', 'linalg', 'rules', 'schedules', 'wrappers', 'tfjs'];
 
 /** The patterns that keep `dir` (on floor `level`) from importing up (none for the top floor). */
 function upward(dir, level) {

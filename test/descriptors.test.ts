@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   OPTIMIZERS,
+  paramKinds,
+  paramsAs,
   setFastPaths,
   type FloatBuffer,
   type OptimizerDescriptor,
@@ -40,17 +42,48 @@ const grad = (x: FloatBuffer, step: number) => {
   return g;
 };
 
-function run(d: OptimizerDescriptor, options: Record<string, unknown>, fast: boolean, steps = 4) {
+/**
+ * One step at grad(x, s). An optimizer whose step takes a closure (LBFGS) gets one over the loss
+ * whose gradient that is, Σ cos(i(s+1))·xᵢ + xᵢ²/4, at whatever x it calls it.
+ */
+function stepAt(
+  d: OptimizerDescriptor,
+  opt: { step(grads: FloatBuffer[]): void },
+  x: FloatBuffer,
+  s: number,
+) {
+  if (!d.closure) return opt.step([grad(x, s)]);
+  (opt as unknown as { step(c: (grads: readonly FloatBuffer[]) => number): number }).step((gs) => {
+    gs[0]!.set(grad(x, s));
+    let f = 0;
+    for (let i = 0; i < x.length; i++) f += Math.cos(i * (s + 1)) * x[i]! + 0.25 * x[i]! * x[i]!;
+    return f;
+  });
+}
+
+// Each run gives the optimizer one buffer of N elements, as the first kind of parameter it takes
+// (a vector; Muon, matrices only: a 7×29 matrix) or the kind asked for.
+function run(
+  d: OptimizerDescriptor,
+  options: Record<string, unknown>,
+  fast: boolean,
+  steps = 4,
+  kind = paramKinds(d)[0],
+) {
   setFastPaths(fast);
   try {
     const x = start(Float64Array);
-    const opt = d.create([x], options);
-    for (let s = 0; s < steps; s++) opt.step([grad(x, s)]);
+    const opt = d.create(paramsAs(d, [x], kind), options);
+    for (let s = 0; s < steps; s++) stepAt(d, opt, x, s);
     return { x, opt };
   } finally {
     setFastPaths(true);
   }
 }
+
+/** Every variant with every kind of parameter the optimizer tells apart (vector, matrix). */
+const kindsAndVariants = (d: OptimizerDescriptor) =>
+  paramKinds(d).flatMap((kind) => d.variants.map((v) => [kind, v] as const));
 
 describe('every descriptor', () => {
   test('names are unique and lower case; the list is not empty', () => {
@@ -63,7 +96,7 @@ describe('every descriptor', () => {
   for (const d of OPTIMIZERS) {
     describe(d.name, () => {
       test('builds its algorithm with its preset', () => {
-        const opt = d.create([new Float64Array(2)]);
+        const opt = d.create(paramsAs(d, [new Float64Array(2)]));
         assert.equal(opt.name, d.algorithm);
         const group = opt.paramGroups[0] as unknown as Record<string, unknown>;
         for (const [k, v] of Object.entries(d.preset)) assert.deepEqual(group[k], v, k);
@@ -73,7 +106,7 @@ describe('every descriptor', () => {
         assert.ok(d.refused.length > 0, 'at least one refusal is described');
         for (const { options, error } of d.refused) {
           assert.throws(
-            () => d.create([new Float64Array(2)], options),
+            () => d.create(paramsAs(d, [new Float64Array(2)]), options),
             (e: Error) => error.test(e.message),
           );
         }
@@ -81,8 +114,9 @@ describe('every descriptor', () => {
 
       test('its variants reach every slot it declares, and only those', () => {
         const seen = new Set<string>();
-        for (const v of d.variants) {
-          const { opt } = run(d, v, true, 1);
+        // Slots may depend on the shape (Adafactor factors a matrix's): every kind it takes.
+        for (const [kind, v] of kindsAndVariants(d)) {
+          const { opt } = run(d, v, true, 1, kind);
           for (const name of Object.keys(opt.paramState(0)?.slots ?? {})) seen.add(name);
         }
         assert.deepEqual([...seen].sort(), [...d.slots].sort());
@@ -97,15 +131,15 @@ describe('every descriptor', () => {
       });
 
       test('its state dict, copied, continues the run bit for bit', () => {
-        for (const v of d.variants) {
-          const whole = run(d, v, true, 6);
-          const half = run(d, v, true, 3);
+        for (const [kind, v] of kindsAndVariants(d)) {
+          const whole = run(d, v, true, 6, kind);
+          const half = run(d, v, true, 3, kind);
           const saved = structuredClone(half.opt.stateDict()); // a deep copy, typed arrays kept
           const x = Float64Array.from(half.x);
-          const resumed = d.create([x], v);
+          const resumed = d.create(paramsAs(d, [x], kind), v);
           resumed.loadStateDict(saved);
-          for (let s = 3; s < 6; s++) resumed.step([grad(x, s)]);
-          assert.deepEqual(Array.from(x), Array.from(whole.x), JSON.stringify(v));
+          for (let s = 3; s < 6; s++) stepAt(d, resumed, x, s);
+          assert.deepEqual(Array.from(x), Array.from(whole.x), `${kind} ${JSON.stringify(v)}`);
         }
       });
 
@@ -127,7 +161,7 @@ describe('every descriptor', () => {
         const row = README.split('\n').find((l) => l.startsWith(`| \`${d.algorithm}\``));
         assert.ok(row, `README row for ${d.algorithm}`);
         const group = d.create(
-          [new Float64Array(1)],
+          paramsAs(d, [new Float64Array(1)]),
           Object.fromEntries(Object.keys(d.preset).map((k) => [k, undefined])),
         );
         const values = group.paramGroups[0] as unknown as Record<string, unknown>;
@@ -143,10 +177,8 @@ describe('every descriptor', () => {
       test('the playground offers it with sliders for real options and its formula', () => {
         assert.ok(NAMES.includes(d.name));
         assert.equal(RULES[d.name], d.formula);
-        const group = d.create([new Float64Array(1)]).paramGroups[0] as unknown as Record<
-          string,
-          unknown
-        >;
+        const group = d.create(paramsAs(d, [new Float64Array(1)]))
+          .paramGroups[0] as unknown as Record<string, unknown>;
         assert.equal(hyperSpecs(d.name)[0]!.key, 'lr');
         for (const s of hyperSpecs(d.name)) {
           const [head] = s.key.split('.');

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createOptimizer, OPTIMIZERS } from '../packages/optim/src/node.ts';
+import {
+  createOptimizer,
+  findOptimizer,
+  OPTIMIZERS,
+  paramKinds,
+  paramsAs,
+} from '../packages/optim/src/node.ts';
 
 // Random valid hyper-parameters, per optimizer, inside the ranges where every update is defined
 // (eps > 0 keeps every division away from 0/0).
@@ -64,13 +71,140 @@ const VALID: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     decoupledWeightDecay: fc.boolean(),
   }),
   sparseadam: fc.record({ lr, betas: fc.tuple(beta, beta), eps }),
+  // eps[0] > 0: with eps1 = 0 a coordinate whose V̂ is 0 takes 0·rsqrt(0), NaN (as in torch).
+  adafactor: fc.record({
+    lr,
+    beta2Decay: fc.double({ min: -1, max: 0, noNaN: true }),
+    eps: fc.tuple(fc.option(eps, { nil: null }), fc.double({ min: 0, max: 1e-2, noNaN: true })),
+    d: fc.double({ min: 1, max: 10, noNaN: true }),
+    weightDecay: wd,
+    maximize: fc.boolean(),
+  }),
+  muon: fc.record({
+    lr,
+    weightDecay: wd,
+    momentum: unit,
+    nesterov: fc.boolean(),
+    eps,
+    nsSteps: fc.integer({ min: 0, max: 10 }),
+    adjustLrFn: fc.constantFrom(null, 'original', 'match_rms_adamw'),
+    maximize: fc.boolean(),
+  }),
   lion: fc.record({ lr, betas: fc.tuple(beta, beta), weightDecay: wd, maximize: fc.boolean() }),
+  // maxGradNorm 0 or >= 1e-3: the pre-norm divides g by σ = min(maxGradNorm/‖g‖, 1) computed in
+  // float32, which is 0 (g/0) for a maxGradNorm below float32's range, as in the reference.
+  lamb: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta),
+    eps,
+    weightDecay: wd,
+    weightDecouple: fc.boolean(),
+    fixedDecay: fc.boolean(),
+    rectify: fc.boolean(),
+    degeneratedToSgd: fc.boolean(),
+    gradAveraging: fc.boolean(),
+    maxGradNorm: fc.oneof(fc.constant(0), fc.double({ min: 1e-3, max: 10, noNaN: true })),
+    adam: fc.boolean(),
+    preNorm: fc.boolean(),
+    maximize: fc.boolean(),
+  }),
+  lars: fc.record({
+    lr,
+    weightDecay: wd,
+    momentum: unit,
+    dampening: unit,
+    trustCoefficient: fc.double({ min: 0, max: 1, noNaN: true }),
+    nesterov: fc.boolean(),
+    maximize: fc.boolean(),
+  }),
+  rprop: fc.record({
+    lr,
+    etas: fc.tuple(
+      fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+      fc.double({ min: 1.01, max: 3, noNaN: true }),
+    ),
+    stepSizes: fc.tuple(
+      fc.double({ min: 0, max: 1e-3, noNaN: true }),
+      fc.double({ min: 1e-3, max: 100, noNaN: true }),
+    ),
+    maximize: fc.boolean(),
+  }),
+  asgd: fc.record({
+    lr,
+    lambd: fc.double({ min: 0, max: 1, noNaN: true }),
+    alpha: fc.double({ min: 0, max: 1, noNaN: true }),
+    t0: fc.double({ min: 0, max: 20, noNaN: true }),
+    weightDecay: wd,
+    maximize: fc.boolean(),
+  }),
+  adopt: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta),
+    eps,
+    clipExponent: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+    weightDecay: wd,
+    decouple: fc.boolean(),
+    maximize: fc.boolean(),
+  }),
+  ademamix: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta, beta),
+    alpha: fc.double({ min: 0, max: 10, noNaN: true }),
+    beta3Warmup: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }),
+    alphaWarmup: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }),
+    eps,
+    weightDecay: wd,
+    maximize: fc.boolean(),
+  }),
+  prodigy: fc.record({
+    lr,
+    betas: fc.tuple(beta, beta),
+    beta3: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+    eps,
+    weightDecay: wd,
+    decouple: fc.boolean(),
+    useBiasCorrection: fc.boolean(),
+    safeguardWarmup: fc.boolean(),
+    d0: fc.double({ min: 1e-8, max: 1e-2, noNaN: true }),
+    dCoef: fc.double({ min: 0.1, max: 10, noNaN: true }),
+    growthRate: fc.oneof(fc.constant(Infinity), fc.double({ min: 1, max: 2, noNaN: true })),
+    sliceP: fc.integer({ min: 1, max: 4 }),
+    maximize: fc.boolean(),
+  }),
+  // β₁ and momentum in (0, 1): the eval point divides by them.
+  'schedulefree-adamw': fc.record({
+    lr,
+    betas: fc.tuple(fc.double({ min: 0.01, max: 0.999, noNaN: true }), beta),
+    eps,
+    weightDecay: wd,
+    warmupSteps: fc.integer({ min: 0, max: 20 }),
+    r: fc.double({ min: 0, max: 2, noNaN: true }),
+    weightLrPower: fc.double({ min: 0, max: 4, noNaN: true }),
+    innerMomentum: unit,
+    maximize: fc.boolean(),
+  }),
+  'schedulefree-sgd': fc.record({
+    lr,
+    momentum: fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+    weightDecay: wd,
+    warmupSteps: fc.integer({ min: 0, max: 20 }),
+    r: fc.double({ min: 0, max: 2, noNaN: true }),
+    weightLrPower: fc.double({ min: 0, max: 4, noNaN: true }),
+    maximize: fc.boolean(),
+  }),
 };
 
 // A new optimizer must get its ranges here; a preset name (momentum, amsgrad) is fuzzed through
 // its algorithm's entry, whose ranges include the preset.
 test('every optimizer is fuzzed', () => {
   for (const d of OPTIMIZERS) {
+    if (d.closure) {
+      // A closure step (LBFGS) takes no gradient stream: it has its own fuzz, over losses.
+      assert.ok(!(d.name in VALID), `${d.name} takes a closure, not these gradients`);
+      const own = readFileSync(new URL(`./${d.name}.test.ts`, import.meta.url), 'utf8');
+      assert.match(own, /describe\('fuzz/, `test/${d.name}.test.ts fuzzes ${d.name}`);
+      continue;
+    }
     assert.ok(d.name in VALID || Object.keys(d.preset).length > 0, `${d.name} has fuzz ranges`);
   }
 });
@@ -79,8 +213,12 @@ const finite = fc.double({ min: -1e6, max: 1e6, noNaN: true });
 
 describe('fuzz: valid hyper-parameters and finite gradients never give NaN or Infinity', () => {
   for (const [name, options] of Object.entries(VALID)) {
-    for (const Buf of [Float64Array, Float32Array]) {
-      test(`${name} (${Buf.name})`, () => {
+    const d = findOptimizer(name);
+    // Each kind of parameter it tells apart (Adafactor factors a matrix; Muon takes only those).
+    for (const [kind, Buf] of paramKinds(d).flatMap((k) =>
+      [Float64Array, Float32Array].map((B) => [k, B] as const),
+    )) {
+      test(`${name}${kind === 'vector' ? '' : ' as a 1×3 matrix'} (${Buf.name})`, () => {
         fc.assert(
           fc.property(
             options,
@@ -94,7 +232,7 @@ describe('fuzz: valid hyper-parameters and finite gradients never give NaN or In
             }),
             (o, x0, grads) => {
               const p = Buf.from(x0);
-              const opt = createOptimizer(name, [p], o);
+              const opt = d.create(paramsAs(d, [p], kind), o);
               for (const g of grads) opt.step([Buf.from(g)]);
               assert.ok(p.every(Number.isFinite), `parameters ${Array.from(p)}`);
               for (const slot of Object.values(opt.stateDict().state[0]!.slots)) {
@@ -143,7 +281,7 @@ describe('fuzz: invalid hyper-parameters always give a RangeError that names the
   for (const name of Object.keys(VALID)) {
     test(name, () => {
       const known = Object.keys(
-        createOptimizer(name, [new Float64Array(1)]).paramGroups[0]!,
+        createOptimizer(name, paramsAs(findOptimizer(name), [new Float64Array(1)])).paramGroups[0]!,
       ).filter((k) => k !== 'params');
       const applicable = INVALID.filter(([key]) => known.includes(key));
       fc.assert(
@@ -151,7 +289,10 @@ describe('fuzz: invalid hyper-parameters always give a RangeError that names the
           const value = fc.sample(arb, 1)[0];
           ctx.log(`${key} = ${String(value)}`);
           assert.throws(
-            () => createOptimizer(name, [new Float64Array(2)], { [key]: value }),
+            () =>
+              createOptimizer(name, paramsAs(findOptimizer(name), [new Float64Array(2)]), {
+                [key]: value,
+              }),
             (e: Error) => e instanceof RangeError && e.message.includes(`${label} must be`),
           );
         }),

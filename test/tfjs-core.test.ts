@@ -3,8 +3,11 @@ import { describe, test } from 'node:test';
 import {
   Accumulate,
   createOptimizer,
+  findOptimizer,
   Lookahead,
   OPTIMIZERS,
+  OPTIMIZER_NAMES,
+  paramKinds,
   StepLR,
   type Stepper,
 } from '../packages/optim/src/node.ts';
@@ -32,6 +35,17 @@ const OPTIONS: Record<string, Record<string, unknown>> = {
   nadam: { lr: 0.01 },
   radam: { lr: 0.01 },
   lion: { lr: 0.001 },
+  adafactor: { lr: 0.05, weightDecay: 0.01, d: 2 },
+  muon: { lr: 0.02, adjustLrFn: 'match_rms_adamw' },
+  lamb: { lr: 0.01, weightDecay: 0.01, preNorm: true },
+  lars: { lr: 0.05, weightDecay: 0.01 },
+  rprop: { lr: 0.01, etas: [0.4, 1.3] },
+  asgd: { lr: 0.05, t0: 4, weightDecay: 0.01 },
+  adopt: { lr: 0.01, weightDecay: 0.01 },
+  ademamix: { lr: 0.01, betas: [0.9, 0.999, 0.99], alphaWarmup: 5, beta3Warmup: 5 },
+  prodigy: { weightDecay: 0.01, sliceP: 2 },
+  'schedulefree-adamw': { lr: 0.01, weightDecay: 0.01, innerMomentum: 0.5 },
+  'schedulefree-sgd': { lr: 0.05, warmupSteps: 3 },
   swats: { lr: 0.01 },
 };
 
@@ -40,6 +54,16 @@ test('every optimizer tfOptimizer offers has options here', () => {
   assert.ok(OPTIMIZERS.every((d) => d.name in OPTIONS || !tfOptimizerNames().includes(d.name)));
 });
 const SHAPES = [[3, 4], [5], [2, 2, 2]];
+// For an optimizer that takes matrices only (Muon): a wide, a tall and a square one.
+const MATRICES = [
+  [3, 4],
+  [5, 2],
+  [2, 2],
+];
+const shapesFor = (name: string) =>
+  OPTIMIZER_NAMES.includes(name) && !paramKinds(findOptimizer(name)).includes('vector')
+    ? MATRICES
+    : SHAPES;
 const STEPS = 12;
 
 /** Wrappers built by factories; each returns the stepper and a step hook (a scheduler). */
@@ -58,8 +82,12 @@ const FACTORIES: Record<string, (params: Float32Array[]) => { opt: Stepper; afte
 function reference(name: string, params: Float32Array[], options: Record<string, unknown>) {
   const factory = FACTORIES[name];
   if (factory) return factory(params);
+  // The adapter hands the core the variables' shapes; so does the reference.
+  const shapes = shapesFor(name);
   const opt =
-    name === 'swats' ? new SWATS(params, options) : createOptimizer(name, params, options);
+    name === 'swats'
+      ? new SWATS(params, options)
+      : createOptimizer(name, [{ params, shapes }], options);
   return { opt, after: () => {} };
 }
 
@@ -90,6 +118,7 @@ for (const [backend, path, taken] of CASES) {
       test(name, async () => {
         await useBackend(backend);
         const options = OPTIONS[name] ?? {};
+        const SHAPES = shapesFor(name);
         const rand = seeded(7);
         const init = SHAPES.map((s) =>
           randomArray(
@@ -173,5 +202,52 @@ test('a factory may put the variables in its own groups and order (no weight dec
     [0, 0.5],
   );
   opt.dispose();
+  tf.dispose(vars);
+});
+
+test("tfOptimizer gives the optimizer the variables' shapes; muon refuses a variable that is not a matrix, naming it", async () => {
+  await useBackend('cpu');
+  const rand = seeded(3);
+  const shapes = [[3, 4], [4], [], [2, 3, 2]];
+  const vars = shapes.map((s) =>
+    tf.variable(
+      tf.tensor(
+        randomArray(
+          rand,
+          s.reduce((a, b) => a * b, 1),
+        ),
+        s,
+      ),
+      true,
+    ),
+  );
+  const grads = () =>
+    vars.map((v) => ({ name: v.name, tensor: tf.tensor(randomArray(rand, v.size), v.shape) }));
+  const opt = tfOptimizer('adafactor', { lr: 0.05 });
+  const g = grads();
+  opt.applyGradients(g);
+  tf.dispose(g.map((x) => x.tensor));
+  const core = opt.descent as unknown as ReturnType<typeof createOptimizer>;
+  // A scalar variable is a vector of one element.
+  assert.deepEqual(core.paramShapes, [[3, 4], [4], [1], [2, 3, 2]]);
+  // Adafactor's factored state: one value per row and per column (per matrix of a 3-D kernel).
+  const slotLengths = (i: number) =>
+    Object.fromEntries(Object.entries(core.paramState(i)!.slots).map(([k, v]) => [k, v.length]));
+  assert.deepEqual(slotLengths(0), { row_var: 3, col_var: 4 });
+  assert.deepEqual(slotLengths(1), { variance: 4 });
+  assert.deepEqual(slotLengths(3), { row_var: 6, col_var: 4 });
+  opt.dispose();
+
+  // Built at once (the probe is a 1×1 matrix), refused at the first step, naming the variable.
+  const muon = tfOptimizer('muon');
+  const h = grads();
+  assert.throws(
+    () => muon.applyGradients(h),
+    new RegExp(
+      `^RangeError: tfOptimizer: muon takes 2-D variables only, and "${vars[1]!.name}" has shape \\[4\\]`,
+    ),
+  );
+  tf.dispose(h.map((x) => x.tensor));
+  muon.dispose();
   tf.dispose(vars);
 });

@@ -1,5 +1,6 @@
 import type { Optimizer, CommonOptions } from '../../packages/optim/src/index.ts';
 import { Rng } from '../../packages/lab/src/lab/browser.ts';
+import { findOptimizer } from '../../packages/optim/src/index.ts';
 import { build, type FlatOptions } from './optimizers.ts';
 import type { Surface } from './surface.ts';
 
@@ -36,6 +37,8 @@ export class Racer {
   /** The gradient used on the last step (noise included), leading coordinate; NaN before it. */
   lastGrad = NaN;
   readonly optimizer: Optimizer<CommonOptions> | null = null;
+  /** Whether its step takes a closure (L-BFGS calls the surface itself, several times a step). */
+  private readonly closure: boolean;
   private readonly rng: Rng;
 
   constructor(
@@ -56,6 +59,7 @@ export class Racer {
       this.status = 'error';
       this.error = (e as Error).message;
     }
+    this.closure = this.optimizer !== null && findOptimizer(spec.name).closure === true;
   }
 
   private record(): void {
@@ -79,7 +83,8 @@ export class Racer {
     const x = this.p[0]!;
     this.lastGrad = this.g[0]!;
     try {
-      this.optimizer.step([this.g]);
+      if (this.closure) this.closureStep();
+      else this.optimizer.step([this.g]);
     } catch (e) {
       this.status = 'error';
       this.error = (e as Error).message;
@@ -90,6 +95,25 @@ export class Racer {
     const loss = this.losses[this.losses.length - 1]!;
     if (!Number.isFinite(loss) || Math.hypot(this.p[0]!, this.p[1]!) > ESCAPE)
       this.status = 'diverged';
+  }
+
+  /**
+   * One step of an optimizer that evaluates the surface itself (L-BFGS): its closure writes the
+   * (optionally noisy) gradient at the point it is called at and returns the value there.
+   */
+  private closureStep(): void {
+    const opt = this.optimizer as unknown as {
+      step(closure: (grads: readonly Float64Array[]) => number): number;
+    };
+    opt.step((grads) => {
+      const g = grads[0]!;
+      const value = this.surface.gradient(this.p, g);
+      if (this.noise > 0) {
+        g[0] += this.noise * this.rng.normal();
+        g[1] += this.noise * this.rng.normal();
+      }
+      return value;
+    });
   }
 
   /** The optimizer's live state for the leading coordinate: step count and every slot at index 0. */

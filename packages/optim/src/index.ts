@@ -23,9 +23,18 @@ export {
   findOptimizer,
   OPTIMIZERS,
   OPTIMIZER_NAMES,
+  matrixShape,
+  paramKinds,
+  paramsAs,
   type OptimizerName,
 } from './optimizers.ts';
-export type { LabEntry, OptimizerDescriptor, Slider, TfTrain } from './core/descriptor.ts';
+export type {
+  LabEntry,
+  OptimizerDescriptor,
+  ParamKind,
+  Slider,
+  TfTrain,
+} from './core/descriptor.ts';
 
 export { SGD, sgdRule, type SGDOptions } from './rules/sgd.ts';
 export { Adagrad, adagradRule, type AdagradOptions } from './rules/adagrad.ts';
@@ -44,6 +53,48 @@ export { NAdam, nadamRule, type NAdamOptions } from './rules/nadam.ts';
 export { RAdam, radamRule, type RAdamOptions } from './rules/radam.ts';
 export { SparseAdam, sparseAdamRule, type SparseAdamOptions } from './rules/sparse-adam.ts';
 export { Lion, lionRule, type LionOptions } from './rules/lion.ts';
+export { LAMB, LAMB as Lamb, lambRule, type LambOptions } from './rules/lamb.ts';
+export { LARS, larsRule, type LARSOptions } from './rules/lars.ts';
+export {
+  ScheduleFreeAdamW,
+  ScheduleFreeSGD,
+  ScheduleFreeOptimizer,
+  scheduleFreeAdamWRule,
+  scheduleFreeSGDRule,
+  type ScheduleFreeAdamWOptions,
+  type ScheduleFreeSGDOptions,
+  type ScheduleFreeCommon,
+  type ScheduleFreeMode,
+  type ScheduleFreeStateDict,
+} from './rules/schedule-free.ts';
+export { Rprop, rpropRule, type RpropOptions } from './rules/rprop.ts';
+export { ASGD, asgdRule, type ASGDOptions } from './rules/asgd.ts';
+export { ADOPT, adoptRule, type ADOPTOptions } from './rules/adopt.ts';
+export { AdEMAMix, ademamixRule, type AdEMAMixOptions } from './rules/ademamix.ts';
+export {
+  LBFGS,
+  lbfgsRule,
+  type LBFGSOptions,
+  type LBFGSClosure,
+  type LBFGSStepReport,
+  type LBFGSHistory,
+  type LBFGSStateDict,
+} from './rules/lbfgs.ts';
+export {
+  Adafactor,
+  adafactorRule,
+  createAdafactorRule,
+  type AdafactorOptions,
+} from './rules/adafactor.ts';
+export {
+  Muon,
+  muonRule,
+  createMuonRule,
+  type MuonAdjustLr,
+  type MuonOptions,
+} from './rules/muon.ts';
+export { matmul } from './linalg/matmul.ts';
+export { Prodigy, prodigyRule, type ProdigyOptions } from './rules/prodigy.ts';
 export {
   clipGradNorm,
   clipGradValue,

@@ -1,4 +1,4 @@
-import { OPTIMIZER_NAMES } from 'descent-optim/internal/optimizers';
+import { findOptimizer, OPTIMIZER_NAMES } from 'descent-optim/internal/optimizers';
 import { CONTENDERS, type Contender } from '../lab/compare/contenders.ts';
 import type { TrainOptions } from '../lab/trainer.ts';
 
@@ -8,11 +8,15 @@ const COMPOSED: readonly Contender[] = CONTENDERS.filter(
   (c) => !(OPTIMIZER_NAMES as readonly string[]).includes(c.name),
 );
 
-/** Every name `descent train --optimizer` takes: createOptimizer's, then compare's adam-sgd. */
-export const TRAIN_OPTIMIZERS: readonly string[] = [
-  ...OPTIMIZER_NAMES,
-  ...COMPOSED.map((c) => c.name),
-];
+// Those whose step takes a closure (LBFGS) evaluate one full-batch loss several times per step:
+// train steps on mini-batch gradients.
+const STEPPED: readonly string[] = OPTIMIZER_NAMES.filter((n) => !findOptimizer(n).closure);
+
+/**
+ * Every name `descent train --optimizer` takes: createOptimizer's (but a closure step's), then
+ * compare's adam-sgd.
+ */
+export const TRAIN_OPTIMIZERS: readonly string[] = [...STEPPED, ...COMPOSED.map((c) => c.name)];
 
 /** An optimizer of `descent train`, checked by name before any work. */
 export interface TrainOptimizer {
@@ -25,7 +29,12 @@ export interface TrainOptimizer {
 /** Looks `name` up (case-insensitive); the error lists every name train takes. */
 export function findTrainOptimizer(name: string): TrainOptimizer {
   const key = name.toLowerCase();
-  if ((OPTIMIZER_NAMES as readonly string[]).includes(key)) return { name: key };
+  if (STEPPED.includes(key)) return { name: key };
+  if ((OPTIMIZER_NAMES as readonly string[]).includes(key)) {
+    throw new Error(
+      `--optimizer: ${key} takes a closure over one full-batch loss, evaluated several times per step; train steps on mini-batch gradients (known: ${TRAIN_OPTIMIZERS.join(', ')})`,
+    );
+  }
   const composed = COMPOSED.find((c) => c.name === key);
   if (!composed) {
     throw new Error(

@@ -1,4 +1,5 @@
-import { createOptimizer, OPTIMIZER_NAMES } from '../optimizers.ts';
+import type { Shape } from '../core/types.ts';
+import { createOptimizer, findOptimizer, OPTIMIZER_NAMES, paramKinds } from '../optimizers.ts';
 import type { SWATSOptions } from '../wrappers/swats.ts';
 import { SWATS } from '../wrappers/swats.ts';
 import type { Stepper } from '../wrappers/stepper.ts';
@@ -30,7 +31,7 @@ export interface VariableInfo {
  * a parameter of the optimizer, in any order and any parameter groups (e.g. no weight decay for
  * the rank-1 biases). Returns a `Stepper` (an optimizer or a wrapper such as `Lookahead` or
  * `Switch`) or `{ optimizer, schedulers }`. It is also called once at `tfOptimizer()` with a
- * probe (one 1-element buffer named "probe"), so that bad options fail early.
+ * probe (one 1-element buffer named "probe", of shape [1, 1]), so that bad options fail early.
  */
 export type StepperFactory = (
   params: Float32Array[],
@@ -39,12 +40,37 @@ export type StepperFactory = (
 ) => Stepper | Built;
 
 // The core registry's names except SparseAdam, whose lazy update needs row-sparse gradients
-// (tfjs hands dense ones); SWATS is added below.
-const BUILTIN: readonly string[] = OPTIMIZER_NAMES.filter((n) => n !== 'sparseadam');
+// (tfjs hands dense ones), and those whose step takes a closure (LBFGS: tfjs hands one gradient
+// per step, L-BFGS re-evaluates the loss); SWATS is added below.
+const BUILTIN: readonly string[] = OPTIMIZER_NAMES.filter(
+  (n) => n !== 'sparseadam' && !findOptimizer(n).closure,
+);
 
 const factories = new Map<string, StepperFactory>();
-for (const name of BUILTIN) {
-  factories.set(name, (params, options) => createOptimizer(name, params, { ...options }));
+for (const name of BUILTIN) factories.set(name, builtin(name));
+
+/**
+ * The factory of a registry name: one group over every variable, with the variables' shapes
+ * (Adafactor factors the matrices' second moments, LARS decays only matrices, Muon takes
+ * matrices only). A scalar variable (shape []) is a vector of one element.
+ */
+function builtin(name: string): StepperFactory {
+  const d = findOptimizer(name);
+  const matricesOnly = !paramKinds(d).includes('vector');
+  return (params, options, variables) => {
+    const shapes = variables.map((v): Shape => (v.shape.length === 0 ? [1] : v.shape));
+    if (matricesOnly) {
+      const v = variables.find((x) => x.shape.length !== 2);
+      if (v) {
+        throw new RangeError(
+          `tfOptimizer: ${name} takes 2-D variables only, and "${v.name}" has shape ` +
+            `[${v.shape.join(', ')}]; give it a model whose trainable variables are all matrices ` +
+            '(e.g. dense layers with useBias: false)',
+        );
+      }
+    }
+    return createOptimizer(name, [{ params, shapes }], { ...options });
+  };
 }
 factories.set('swats', (params, options) => new SWATS(params, options as SWATSOptions));
 

@@ -71,10 +71,11 @@ export class DescentOptimizer extends tf.Optimizer {
     }
     this.factory = typeof optimizer === 'function' ? optimizer : factoryFor(optimizer);
     this.options = { ...options };
-    // Build once over a probe buffer so that bad names and options fail here, not mid-fit.
+    // Build once over a probe buffer so that bad names and options fail here, not mid-fit: a
+    // 1×1 matrix, which every optimizer takes (Muon takes nothing else).
     this.kind = kindOf(
       build(this.factory, [new Float32Array(1)], this.options, [
-        { name: 'probe', shape: [1] },
+        { name: 'probe', shape: [1, 1] },
       ]).optimizer.stateDict(),
     );
   }
