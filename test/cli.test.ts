@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { FIXTURE_DIR } from './helpers/fixtures.ts';
+import { EXTRA_FIXTURE_DIR, FIXTURE_DIR } from './helpers/fixtures.ts';
 
 // The CLI is tested as users run it: the built bin (npm test builds first).
 const BIN = fileURLToPath(new URL('../packages/lab/dist/cli/main.js', import.meta.url));
@@ -59,6 +59,56 @@ describe('descent replay', () => {
     const r = cli('replay', '--check', file);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /"name":"adam_plain__ls".*"pass":false/);
+  });
+
+  test('second-wave cases print what they record, and --check compares it (L-BFGS counts exactly)', () => {
+    const extra = (name: string) => join(EXTRA_FIXTURE_DIR, name);
+    const files = [
+      'lbfgs_wolfe__rosen.json',
+      'sfadamw_default__matb.json',
+      'asgd_averaging__ls.json',
+      'prodigy_default__ls.json',
+    ].map(extra);
+    const r = cli('replay', ...files);
+    assert.equal(r.status, 0, r.stderr);
+    const [lbfgs, sf, asgd, prodigy] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const ref = JSON.parse(readFileSync(files[0]!, 'utf8'));
+    assert.deepEqual(lbfgs.closure_evals, ref.closure_evals);
+    assert.deepEqual(lbfgs.iterations, ref.iterations);
+    assert.equal(sf.trajectory_eval.length, sf.trajectory.length);
+    assert.equal(asgd.ax.length, asgd.trajectory.length);
+    assert.equal(prodigy.d.length, prodigy.trajectory.length);
+    const check = cli('replay', '--check', ...files);
+    assert.equal(check.status, 0, check.stdout);
+    assert.match(check.stderr, /4 passed, 0 failed/);
+    // A tampered count fails, though the trajectory is untouched.
+    const dir = mkdtempSync(join(tmpdir(), 'descent-'));
+    ref.closure_evals[2] += 1;
+    const file = join(dir, 'lbfgs.json');
+    writeFileSync(file, JSON.stringify(ref));
+    assert.equal(cli('replay', '--check', file).status, 1);
+  });
+
+  test('float32 --check says where its bound is vacuous (Prodigy, d0 = 1e-6)', () => {
+    const r = cli(
+      'replay',
+      '--check',
+      '--dtype',
+      'float32',
+      join(EXTRA_FIXTURE_DIR, 'prodigy_default__ls.json'),
+      join(EXTRA_FIXTURE_DIR, 'lion_default__ls.json'),
+    );
+    assert.equal(r.status, 0, r.stdout);
+    const [prodigy, lion] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.match(prodigy.checked, /finiteness only/);
+    assert.equal(lion.checked, undefined);
+    assert.ok(lion.bound < 1e-4);
   });
 
   test('reference fields may be absent', () => {
