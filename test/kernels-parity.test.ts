@@ -15,9 +15,12 @@ import {
   Adam,
   Adamax,
   AdamW,
+  ASGD,
+  Lion,
   NAdam,
   RAdam,
   RMSprop,
+  Rprop,
   SGD,
   type FloatBuffer,
   type Optimizer,
@@ -72,6 +75,16 @@ const CASES: [string, Make][] = [
   ['RAdam', mk(RAdam, {})],
   ['RAdam wd', mk(RAdam, { weightDecay: 0.1 })],
   ['RAdam decoupled', mk(RAdam, { weightDecay: 0.1, decoupledWeightDecay: true })],
+  ['Lion', mk(Lion, { lr: 0.01 })],
+  ['Lion wd maximize', mk(Lion, { lr: 0.01, weightDecay: 0.1, maximize: true })],
+  ['Rprop', mk(Rprop, {})],
+  [
+    'Rprop etas stepSizes maximize',
+    mk(Rprop, { lr: 0.05, etas: [0.3, 1.5], stepSizes: [1e-3, 0.2], maximize: true }),
+  ],
+  ['ASGD', mk(ASGD, {})],
+  ['ASGD averaging wd', mk(ASGD, { lr: 0.05, lambd: 1e-3, t0: 2, weightDecay: 0.01 })],
+  ['ASGD lambd 0 maximize', mk(ASGD, { lambd: 0, maximize: true })],
 ];
 
 test('every optimizer with a wasm kernel is in the parity cases', () => {
@@ -169,6 +182,24 @@ describe('float64 fast paths equal the plain kernels bit for bit', () => {
       }
     });
   }
+
+  test("signed zeros: the sign of −0 is −0, as Math.sign's (Lion, Rprop)", () => {
+    for (const make of [mk(Lion, { maximize: true }), mk(Rprop, { maximize: true })]) {
+      const steps = (fast: boolean) => {
+        setFastPaths(fast);
+        try {
+          const p = Float64Array.from({ length: 101 }, (_, i) => (i % 2 ? -0 : 0));
+          const g = Float64Array.from({ length: 101 }, (_, i) => (i % 3 ? -0 : 0));
+          const opt = make([p]);
+          for (let s = 0; s < 3; s++) opt.step([g]);
+          return p;
+        } finally {
+          setFastPaths(true);
+        }
+      };
+      assertIdentical(steps(true), steps(false), 'zeros');
+    }
+  });
 
   test('the copy path over several chunks and a partial one (Adam amsgrad, RMSprop with 5 buffers)', () => {
     for (const make of [

@@ -2,7 +2,8 @@
  * Build step: emits the kernels' WebAssembly text, assembles it with wabt (a devDependency) and
  * writes the bytes as base64 into `packages/optim/src/kernels/generated/wasm.ts`, which `tsc`
  * then compiles into dist/ like any module. Two modules: one over a shared memory (worker
- * threads), one over a plain memory (browsers without cross-origin isolation). Beside it, from
+ * threads), one over a plain memory (browsers without cross-origin isolation), each with the
+ * hand-written matrix product of `matmul.ts` besides the element-wise kernels. Beside it, from
  * the same definitions, `generated/ids.ts` (the kernel tables) and `generated/fast-rules.ts` (the
  * rules' typed fast-path wrappers). The folder is git-ignored.
  */
@@ -13,6 +14,7 @@ import wabtInit from 'wabt';
 import { fastRulesModule, idsModule } from './codegen.ts';
 import { dividerOps, emitModule } from './emit.ts';
 import { KERNELS } from './kernels.ts';
+import { matmulFuncs, matmulWorkspaceBytes } from './matmul.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = join(root, 'packages', 'optim', 'src', 'kernels', 'generated');
@@ -20,7 +22,7 @@ const out = join(dir, 'wasm.ts');
 
 const wabt = await wabtInit();
 function assemble(shared: boolean): Uint8Array {
-  const text = emitModule(KERNELS, shared);
+  const text = emitModule(KERNELS, shared, matmulFuncs());
   const features = { simd: true, threads: true };
   const mod = wabt.parseWat('kernels.wat', text, features);
   try {
@@ -48,7 +50,9 @@ writeFileSync(
     `/** Square roots and divisions per element of each kernel's float32 variants (the most). */\n` +
     `export const DIVIDER_OPS: Record<string, { sqrt: number; div: number }> = ${JSON.stringify(
       Object.fromEntries(KERNELS.map((k) => [k.name, dividerOps(k)])),
-    )};\n`,
+    )};\n` +
+    `/** Bytes of workspace \`matmul_f32\` and \`matmul_f64\` take (scripts/wasm/matmul.ts). */\n` +
+    `export const MATMUL_WORKSPACE_BYTES = ${matmulWorkspaceBytes()};\n`,
 );
 // stderr: stdout belongs to the npm command that runs the build (`npm pack --json`).
 console.error(

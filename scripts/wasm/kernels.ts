@@ -310,6 +310,65 @@ const lion: KernelDef = {
   },
 };
 
+const rprop: KernelDef = {
+  name: 'rprop',
+  arrays: ['p', 'g', 'prev', 'size'],
+  scalars: ['gs', 'em', 'ep', 'lo', 'hi'],
+  flags: [SCALED],
+  fast: 'fastRprop',
+  body(o, f) {
+    const d = o.let('d', f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g'));
+    const prev = o.let('prev', o.ld('prev'));
+    const sd = o.let('sd', o.sign(d));
+    // float64: the plain loop's product. float32: the plain loop multiplies in float64, where a
+    // product of two float32 values never underflows; a float32 product can, to 0 (no sign).
+    // (sign(d) + d)·prev cannot (|sign(d) + d| >= 1 where d is not 0) and is 0, NaN or of either
+    // sign exactly where d·prev is (NaN for ∞·0 and 0·∞).
+    const q = o.let('q', o.exact ? o.mul(d, prev) : o.mul(o.add(sd, d), prev));
+    // A mask is no value to bind (the scalar tail's comparisons give an i32): written out twice.
+    const flip = (): string => o.lt(q, o.c(0));
+    // q is neither > 0 nor < 0 only where it is ±0 (factor 1) or NaN (factor NaN): 1 + q.
+    const factor = o.select(
+      o.gt(q, o.c(0)),
+      o.k('ep'),
+      o.select(flip(), o.k('em'), o.add(o.c(1), q)),
+    );
+    // float32: pmax and pmin keep the NaN of size·factor (their first operand), and may differ
+    // from Math.max and Math.min only in the sign of a zero.
+    const x = o.mul(o.ld('size'), factor);
+    const s = o.let(
+      's',
+      o.exact ? o.min(o.max(x, o.k('lo')), o.k('hi')) : o.pmin(o.pmax(x, o.k('lo')), o.k('hi')),
+    );
+    o.st('size', s);
+    // After a flip d is +0, whose sign is +0: the plain loop's bits.
+    o.st('p', o.sub(o.ld('p'), o.mul(o.select(flip(), o.c(0), sd), s)));
+    o.st('prev', o.select(flip(), o.c(0), d));
+  },
+};
+
+const asgd: KernelDef = {
+  name: 'asgd',
+  arrays: ['p', 'g', 'ax'],
+  scalars: ['gs', 'wd', 'decay', 'eta', 'mu'],
+  derived: [['neta', '(f64.neg $eta)']],
+  // No flag for decay = 1 − λ·η = 1 (λ = 0, which no descriptor variant sets): `p·1` is exact,
+  // and one multiplication more is free in a kernel bound by memory.
+  flags: [WD, SCALED, { name: 'averaging', when: { scalar: 'mu', not: 1 } }],
+  fast: 'fastAsgd',
+  body(o, f) {
+    const d = grad(o, f, f.wd);
+    const p = o.let('p', o.add(o.mul(o.ld('p'), o.k('decay')), o.mul(o.k('neta'), d)));
+    o.st('p', p);
+    if (f.averaging) {
+      const ax = o.let('ax', o.ld('ax'));
+      o.st('ax', o.add(ax, o.mul(o.k('mu'), o.sub(p, ax))));
+    } else {
+      o.st('ax', p);
+    }
+  },
+};
+
 export const KERNELS: readonly KernelDef[] = [
   sgd,
   sgdMomentum,
@@ -321,6 +380,8 @@ export const KERNELS: readonly KernelDef[] = [
   nadam,
   radam,
   lion,
+  rprop,
+  asgd,
   stream(1),
   stream(2),
   stream(3),

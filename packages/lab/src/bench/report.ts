@@ -61,6 +61,21 @@ export function formatReport(r: SpeedReport): string {
         `| ${f.size} | ${f.optimizer} | ${f.sqrt} + ${f.div} | ${f.floorMs.toFixed(2)} | ${f.limitMs.toFixed(2)} | ${f.bestRatio.toFixed(2)} | ${f.ratio.toFixed(2)} |`,
       );
   }
+  if (r.matmul.length) {
+    out.push('');
+    out.push(
+      '### Matrix product C = A·B, n×n: GFLOP/s (2n³ per product), wasm SIMD against the plain loop',
+    );
+    out.push('');
+    out.push(
+      '| n | type | plain loop | wasm, heap buffers (copied) | wasm, in place in an arena | speed-up (heap) |',
+    );
+    out.push('|---|---|---|---|---|---|');
+    for (const x of r.matmul)
+      out.push(
+        `| ${x.size} | ${x.dtype} | ${x.plainGflops.toFixed(2)} | ${x.copyGflops.toFixed(2)} | ${x.inPlaceGflops?.toFixed(2) ?? '-'} | ${(x.plainMs / x.copyMs).toFixed(1)}x |`,
+      );
+  }
   for (const h of r.heap) {
     const first = h.heapUsed[0] as number;
     const last = h.heapUsed[h.heapUsed.length - 1] as number;

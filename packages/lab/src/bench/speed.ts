@@ -3,8 +3,8 @@
  * optimizer on its fast path (wasm SIMD in place in an arena, one thread), threaded (the same,
  * split across worker threads), copy path (heap buffers), plain loop (fast paths off), and
  * TensorFlow.js's `tf.train` optimizers on its cpu and wasm backends, side by side with the
- * machine's own limit: an in-place streaming kernel over the same bytes in the same process.
- * Node-only.
+ * machine's own limit: an in-place streaming kernel over the same bytes in the same process; then
+ * the matrix products (`matmul.ts`). Node-only.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -22,10 +22,11 @@ import {
 } from 'descent-optim';
 import type { Arena } from 'descent-optim/internal/kernels/arena';
 import { setFastPaths } from 'descent-optim/internal/kernels/fast-path';
-import { DIVIDER_OPS } from 'descent-optim/internal/kernels/generated/wasm';
+import { DIVIDER_OPS, MATMUL_WORKSPACE_BYTES } from 'descent-optim/internal/kernels/generated/wasm';
 import { K, slotOf, type KernelName } from 'descent-optim/internal/kernels/ids';
 import { callKernel } from 'descent-optim/internal/kernels/thread-pool';
 import { createThreadedArena, stopThreads } from 'descent-optim/threads';
+import { benchMatmul, type MatmulRow } from './matmul.ts';
 
 type Opt = Optimizer<CommonOptions>;
 
@@ -142,6 +143,8 @@ export interface SpeedReport {
   floors: FloorRow[];
   /** `TypedArray.prototype.set` copy bandwidth per size (read + write bytes per second). */
   copyGbPerS: Record<string, number>;
+  /** The square matrix products, wasm SIMD against the plain loop (empty when none asked). */
+  matmul: MatmulRow[];
   notes: string[];
 }
 
@@ -156,6 +159,8 @@ export interface SpeedOptions {
   tfjs: boolean;
   /** Skip the plain loop above this size (it takes a quarter second per step at 16M). */
   plainMax: number;
+  /** Sizes n of the n×n matrix products (none when absent). */
+  matmulSizes?: readonly number[];
   only?: readonly string[];
   log: (line: string) => void;
 }
@@ -232,9 +237,11 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
   const say = opt.log;
   const maxN = Math.max(...opt.sizes, opt.sweepMax);
   const helpers = Math.max(1, availableParallelism() - 1);
-  // Room for a parameter, a gradient and up to 3 slots, plus the copy path's scratch.
+  // Room for a parameter, a gradient and up to 3 slots, plus the copy path's scratch; or for
+  // three float64 matrices and the matrix product's workspace.
+  const maxMat = Math.max(0, ...(opt.matmulSizes ?? []));
   const arena = await createThreadedArena({
-    bytes: maxN * 4 * 6 + (4 << 20),
+    bytes: Math.max(maxN * 4 * 6, 3 * 8 * maxMat ** 2 + MATMUL_WORKSPACE_BYTES) + (4 << 20),
     helpers,
     threshold: 0,
   });
@@ -380,6 +387,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       }
       if (opt.tfjs) await benchTfjs(n, list, reps, limit1, row, notes, say);
     }
+    const matmul = benchMatmul(opt.matmulSizes ?? [], opt.reps, arena, say);
     const threads = runner ? sweepThreads(arena, runner, opt.sweepMax, opt.reps, say) : [];
     let threadThreshold: number | null = null;
     for (let i = threads.length - 1; i >= 0 && threads[i]!.threadedMs < threads[i]!.fastMs; i--) {
@@ -402,6 +410,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       divider,
       floors,
       copyGbPerS,
+      matmul,
       notes,
     };
   } finally {

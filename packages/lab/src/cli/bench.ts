@@ -10,6 +10,7 @@ interface BenchOpts {
   only?: string;
   out: string;
   heapSteps?: string;
+  matmul?: string | false;
 }
 
 function positiveInts(name: string, text: string): number[] {
@@ -39,6 +40,11 @@ export function benchCommand(): Command {
       `optimizers, comma-separated: ${BENCH_OPTIMIZERS.map((b) => b.name).join(', ')}`,
     )
     .option('--heap-steps <n>', 'steps of the heap measurement (default 10000)')
+    .option(
+      '--matmul <n,...>',
+      'sizes n of the n×n matrix products, wasm SIMD vs the plain loop (default 256,512,1024)',
+    )
+    .option('--no-matmul', 'skip the matrix products')
     .option('--out <dir>', 'directory for speed.json', 'bench/results')
     .action(async (o: BenchOpts) => {
       const only = o.only?.split(',').map((s) => s.trim());
@@ -64,6 +70,14 @@ export function benchCommand(): Command {
             : 10000,
         tfjs: o.tfjs,
         plainMax: 1 << 24,
+        matmulSizes:
+          o.matmul === false
+            ? []
+            : o.matmul
+              ? positiveInts('--matmul', o.matmul)
+              : o.quick
+                ? [64, 128]
+                : [256, 512, 1024],
         ...(only ? { only } : {}),
         log: (line) => process.stderr.write(line + '\n'),
       });

@@ -1,6 +1,7 @@
 import { describeOptimizer, SLIDERS } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
+import { fastAsgd } from '../kernels/rules.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { checkBoolean, checkNonNegative, describe } from '../core/validate.ts';
 
@@ -78,6 +79,7 @@ function asgdKernel(
   eta: number,
   mu: number,
 ): void {
+  if (fastAsgd(p, g, ax, gs, wd, decay, eta, mu)) return;
   const step = -eta;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;
@@ -167,6 +169,7 @@ export const asgdDescriptor = describeOptimizer(ASGD, asgdRule, {
   ],
   slots: ['ax'],
   sparse: false,
+  bench: { written: 2, kernel: 'asgd' },
   lab: { family: 'sgd', lrDecades: [-4, 0.5], lrCapped: true },
   sliders: [
     SLIDERS.lr,

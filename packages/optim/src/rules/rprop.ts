@@ -1,6 +1,7 @@
 import { SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
+import { fastRprop } from '../kernels/rules.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { check, checkBoolean, checkNonNegative } from '../core/validate.ts';
 
@@ -74,6 +75,7 @@ function rpropKernel(
   lo: number,
   hi: number,
 ): void {
+  if (fastRprop(p, g, prev, size, gs, em, ep, lo, hi)) return;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;
     // torch takes the sign of the product, not of each factor: a product that underflows to 0
@@ -133,6 +135,7 @@ export const rpropDescriptor = describeOptimizer(Rprop, rpropRule, {
   ],
   slots: ['prev', 'step_size'],
   sparse: false,
+  bench: { written: 3, kernel: 'rprop' },
   // Not raced: the lab's races use mini-batch gradients, whose noise flips signs and collapses
   // Rprop's step sizes; it is a full-batch method.
   sliders: [
