@@ -264,7 +264,7 @@ describe('7. train takes adam-sgd, as compare does', () => {
 
   test('the unknown-optimizer message lists it', () => {
     const r = cli(['train', '--problem', 'beale', '--optimizer', 'adam-sgdd']);
-    assert.match(oneLine(r.stderr), /known: sgd, .*, adam-sgd$/);
+    assert.match(oneLine(r.stderr), /known: sgd, .*, adam-sgd, muon$/);
   });
 
   test('killed after a checkpoint and resumed, it ends bit for bit as a straight run', async () => {

@@ -18,6 +18,18 @@ import { compare } from '../packages/lab/src/lab/compare/race.ts';
 import type { CompareResults } from '../packages/lab/src/lab/compare/results.ts';
 import { renderReport } from '../packages/lab/src/lab/compare/report/html.ts';
 import { expectedBestOfK, goodLrs } from '../packages/lab/src/lab/compare/tuning.ts';
+import { summary } from '../packages/lab/src/cli/compare-summary.ts';
+import {
+  findTrainOptimizer,
+  TRAIN_OPTIMIZERS,
+  trainerOptimizer,
+} from '../packages/lab/src/cli/train-optimizer.ts';
+import { loadDigits } from '../packages/lab/src/lab/node/digits.ts';
+import { softmaxModel } from '../packages/lab/src/lab/models/softmax.ts';
+import { Trainer } from '../packages/lab/src/lab/trainer.ts';
+import { AdamW } from '../packages/optim/src/rules/adam.ts';
+import { Muon } from '../packages/optim/src/rules/muon.ts';
+import { Partition } from '../packages/optim/src/wrappers/partition.ts';
 
 describe('tuning statistics', () => {
   test('expected best of k equals brute-force enumeration of all k-draws', () => {
@@ -200,7 +212,7 @@ describe('the new optimizers in the race', () => {
     for (const name of full) findContender(name);
     assert.ok(DEFAULT_CONTENDERS.every((n) => full.includes(n)));
     const newer = full.filter((n) => findContender(n).era === 'new');
-    assert.deepEqual(newer, ['lion', 'schedulefree-adamw', 'prodigy', 'ademamix']);
+    assert.deepEqual(newer, ['lion', 'schedulefree-adamw', 'prodigy', 'ademamix', 'muon']);
     assert.deepEqual(contendersFor('quick'), DEFAULT_CONTENDERS);
   });
 
@@ -232,6 +244,132 @@ describe('the new optimizers in the race', () => {
     const html = renderReport(r, evaluateClaims(r), { command: 'test', machine: 'test' });
     assert.match(html, /Prodigy<span class="era"|Prodigy <span class="era"/);
     assert.match(html, /Prodigy was not tuned \(it sets its own step size\)/);
+  });
+});
+
+describe('Muon+AdamW (contender muon)', () => {
+  test('on the MLP, Muon steps the three weight matrices and AdamW the biases, at one lr', async () => {
+    const c = findContender('muon');
+    const adamw = findContender('adamw');
+    assert.equal(c.label, 'Muon+AdamW');
+    assert.equal(c.era, 'new');
+    assert.equal(c.family, 'adaptive');
+    assert.deepEqual(c.lrDecades, adamw.lrDecades);
+    assert.equal(c.defaultLr, adamw.defaultLr);
+    const model = await builtinRaceProblem('digits-mlp', 'quick', { epochs: 1 }).create(0);
+    try {
+      assert.equal(c.degenerateAs!(model.params, model.shapes), null);
+      const opt = c.build(model.params, 0.01, 10, model.shapes);
+      assert.ok(opt instanceof Partition);
+      const [muon, rest] = opt.parts;
+      assert.ok(muon instanceof Muon && rest instanceof AdamW);
+      const at = (is: number[]) => is.map((i) => model.params[i]);
+      assert.ok(muon.params.every((p, k) => p === at([0, 2, 4])[k]));
+      assert.ok(rest.params.every((p, k) => p === at([1, 3, 5])[k]));
+      assert.deepEqual(muon.paramShapes, [
+        [64, 128],
+        [128, 64],
+        [64, 10],
+      ]);
+      const h = muon.paramGroups[0]!;
+      assert.equal(h.adjustLrFn, 'match_rms_adamw');
+      assert.equal(h.lr, 0.01);
+      assert.equal(h.weightDecay, rest.paramGroups[0]!.weightDecay);
+      assert.equal(rest.paramGroups[0]!.lr, 0.01);
+      const grads = model.params.map((p) => new Float32Array(p.length));
+      model.lossAndGrad(
+        Uint32Array.from({ length: 32 }, (_, i) => i),
+        grads,
+      );
+      opt.step(grads);
+      for (let i = 0; i < 3; i++) {
+        assert.ok(muon.paramState(i)?.slots.momentum_buffer, `Muon stepped matrix ${i}`);
+        assert.ok(rest.paramState(i)?.slots.exp_avg, `AdamW stepped bias ${i}`);
+      }
+    } finally {
+      model.dispose?.();
+    }
+  });
+
+  test('races: Muon on the matrices, exactly AdamW on a test function, said per problem and left out of the claim', async () => {
+    const r = await compare({
+      problems: [
+        builtinRaceProblem('rosenbrock', 'quick', { epochs: 120 }),
+        builtinRaceProblem('digits-logreg', 'quick', { epochs: 2, batchSize: 256 }),
+        builtinRaceProblem('digits-mlp', 'quick', { epochs: 1 }),
+      ],
+      optimizers: ['adamw', 'muon'],
+      seeds: 2,
+    });
+    const [rosen, logreg, mlp] = r.problems.map((p) => ({
+      adamw: p.optimizers.find((o) => o.name === 'adamw')!,
+      muon: p.optimizers.find((o) => o.name === 'muon')!,
+    }));
+    // A test function has no matrix: Muon+AdamW is AdamW there, run for run.
+    assert.deepEqual(rosen!.muon.degenerateAs, {
+      optimizer: 'adamw',
+      label: 'AdamW',
+      reason: 'no matrix parameters',
+    });
+    assert.equal(rosen!.adamw.degenerateAs, undefined);
+    assert.deepEqual(rosen!.muon.sweep, rosen!.adamw.sweep);
+    assert.deepEqual(
+      rosen!.muon.tuned.map((x) => x.score),
+      rosen!.adamw.tuned.map((x) => x.score),
+    );
+    // Where there are matrices (the softmax's W, the MLP's weights), Muon steps them.
+    for (const p of [logreg!, mlp!]) {
+      assert.equal(p.muon.degenerateAs, undefined);
+      const same = p.muon.sweep.filter((s) =>
+        p.adamw.sweep.some((a) => a.lr === s.lr && a.score === s.score),
+      );
+      assert.equal(same.length, 0, 'no lr gives AdamW’s result');
+    }
+    // Said once per problem, not per run.
+    for (const p of r.problems) {
+      for (const o of p.optimizers) assert.ok(o.tuned.every((x) => !('degenerateAs' in x)));
+    }
+    const claims = evaluateClaims(r);
+    const claim = claims.find((c) => c.id === 'new-beat-adamw')!;
+    assert.notEqual(claim.verdict, 'not enough evidence');
+    assert.match(claim.evidence, /of 2 comparisons on 2 problems\./);
+    assert.match(claim.evidence, /Muon\+AdamW: .*\(digits-logreg .*; digits-mlp .*\)\./);
+    assert.match(
+      claim.evidence,
+      /Muon\+AdamW is left out where it was AdamW \(no matrix parameters\): rosenbrock\.$/,
+    );
+    const html = renderReport(r, claims, { command: 'test', machine: 'test' });
+    assert.match(
+      html,
+      /Muon\+AdamW <span class="same" title="no matrix parameters: Muon\+AdamW is AdamW here">= AdamW<\/span>/,
+    );
+    assert.match(html, /= AdamW: Muon\+AdamW was exactly AdamW here \(no matrix parameters\)/);
+    assert.equal(
+      (html.match(/class="same"/g) ?? []).length,
+      2,
+      'its row on rosenbrock and its cell',
+    );
+    const text = summary(r, claims).replace(/\s+/g, ' ');
+    assert.match(
+      text,
+      /= exactly another optimizer there: Muon\+AdamW was AdamW \(no matrix parameters\) on rosenbrock\./,
+    );
+  });
+
+  test("descent train takes muon as compare does: Muon+AdamW over the model's shapes", () => {
+    assert.deepEqual(TRAIN_OPTIMIZERS.slice(-2), ['adam-sgd', 'muon']);
+    assert.equal(TRAIN_OPTIMIZERS.filter((n) => n === 'muon').length, 1);
+    const o = findTrainOptimizer('Muon');
+    assert.equal(o.composed, findContender('muon'));
+    const { train, test: tst } = loadDigits();
+    const trainer = new Trainer(softmaxModel(train, tst), {
+      ...trainerOptimizer(o, 0.01, 10),
+      epochs: 1,
+    });
+    const opt = trainer.optimizer as Partition;
+    assert.ok(opt instanceof Partition);
+    assert.ok(opt.parts[0] instanceof Muon);
+    assert.deepEqual((opt.parts[0] as Muon).paramShapes, [[64, 10]]);
   });
 });
 

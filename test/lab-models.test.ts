@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FloatBuffer } from '../packages/optim/src/core/types.ts';
 import {
+  functionModel,
   loadDigits,
   makeSparseLogreg,
   mlpModel,
   Rng,
   softmaxModel,
   sparseLogisticModel,
+  testFunction,
   tfjsModel,
   type Model,
 } from '../packages/lab/src/lab/index.ts';
@@ -44,6 +46,45 @@ function jitter(m: Model, rng: Rng, scale: number) {
   for (const p of m.params) for (let i = 0; i < p.length; i++) p[i] = scale * rng.normal();
 }
 
+describe('shapes', () => {
+  test('softmax regression: W is [features, classes] row-major, b is [classes]', () => {
+    const { train, test: tst } = loadDigits();
+    const m = softmaxModel(train, tst);
+    assert.deepEqual(m.shapes, [[64, 10], [10]]);
+    // Row j, column c of W (index j·10 + c) weighs feature j into class c's logit: a large
+    // weight on a pixel the sample lights, in the column of its label, makes it near certain.
+    const r = 5;
+    const j = Array.from(train.x.subarray(r * 64, r * 64 + 64)).findIndex((v) => v > 0);
+    const W = m.params[0]!;
+    W[j * 10 + train.y[r]!] = 1000;
+    const g = gradsFor(m);
+    assert.ok(m.lossAndGrad(Uint32Array.of(r), g) < 1e-9);
+  });
+
+  test('vectors only: no shapes (sparse logistic regression, a test function)', () => {
+    const { train, test: tst } = makeSparseLogreg({ seed: 2 });
+    assert.equal(sparseLogisticModel(train, tst).shapes, undefined);
+    assert.equal(functionModel(testFunction('rosenbrock')!).shapes, undefined);
+  });
+
+  test("tfjsModel: the variables' shapes, a scalar as [1]", async () => {
+    const { tf, useBackend } = await import('./tfjs-setup.ts');
+    await useBackend('cpu');
+    const vars = [
+      tf.variable(tf.zeros([2, 3])),
+      tf.variable(tf.scalar(1)),
+      tf.variable(tf.zeros([4])),
+    ];
+    const m = tfjsModel(tf, {
+      variables: vars,
+      trainSize: 1,
+      loss: () => tf.addN(vars.map((v) => tf.sum(v))) as ReturnType<typeof tf.scalar>,
+    });
+    assert.deepEqual(m.shapes, [[2, 3], [1], [4]]);
+    m.dispose?.();
+  });
+});
+
 describe('exact gradients against finite differences', () => {
   test('softmax regression on digits', () => {
     const { train, test: tst } = loadDigits();
@@ -79,6 +120,8 @@ describe('tfjs MLP gradient', () => {
     const hidden = [16, 8];
     const m = await mlpModel(train, tst, { hidden, seed: 3, backend: 'cpu' });
     const sizes = [64, ...hidden, 10];
+    // The shapes are the variables' ([in, out] row-major, as the reference below reads W).
+    assert.deepEqual(m.shapes, [[64, 16], [16], [16, 8], [8], [8, 10], [10]]);
     const batch = Uint32Array.from([2, 9, 300, 777, 1200, 1400]);
 
     // The reference network in float64: W is [in, out] row-major, ReLU between layers,

@@ -3,11 +3,15 @@ import { describe, test } from 'node:test';
 import {
   Accumulate,
   Adam,
+  AdamW,
   cosineAnnealing,
   Lookahead,
+  Muon,
+  Partition,
   SGD,
   SWATS,
   Switch,
+  type Stepper,
   type SwitchEvent,
 } from '../packages/optim/src/node.ts';
 
@@ -135,6 +139,176 @@ describe('Lookahead', () => {
       /Lookahead: alpha must be in \[0, 1\], got 2/,
     );
   });
+});
+
+describe('Partition', () => {
+  /** Params [W (2×3), b, v] and a gradient stream for them, float64. */
+  const setup = () => {
+    const W = Float64Array.of(0.5, -1, 2, 1.5, 0.25, -0.75);
+    const b = Float64Array.of(0.1, -0.2);
+    const v = Float64Array.of(3);
+    return { W, b, v };
+  };
+  const gradsAt = (k: number) => [streamAt(k, 6), streamAt(k + 50, 2), streamAt(k + 90, 1)];
+
+  test('equals each part stepped on its own gradients, bit for bit (Muon on the matrix, AdamW on the rest)', () => {
+    const a = setup();
+    const muon = new Muon([{ params: [a.W], shapes: [[2, 3]] }], {
+      lr: 0.02,
+      adjustLrFn: 'match_rms_adamw',
+    });
+    const adamw = new AdamW([a.v, a.b], { lr: 0.02 });
+    // The parts may hold their buffers in any order: gradients are routed by buffer.
+    const part = new Partition([a.W, a.b, a.v], [muon, adamw]);
+    const o = setup();
+    const muon2 = new Muon([{ params: [o.W], shapes: [[2, 3]] }], {
+      lr: 0.02,
+      adjustLrFn: 'match_rms_adamw',
+    });
+    const adamw2 = new AdamW([o.v, o.b], { lr: 0.02 });
+    for (let k = 0; k < 8; k++) {
+      const g = gradsAt(k);
+      part.step(g);
+      muon2.step([g[0]!]);
+      adamw2.step([g[2]!, g[1]!]);
+      assert.deepEqual([a.W, a.b, a.v], [o.W, o.b, o.v], `step ${k}`);
+    }
+    assert.deepEqual(part.params, [a.W, a.b, a.v]);
+    assert.deepEqual(part.paramGroups, [...muon.paramGroups, ...adamw.paramGroups]);
+    // A scheduler drives every part through paramGroups.
+    for (const g of part.paramGroups) g.lr = 0.005;
+    assert.equal(muon.paramGroups[0]!.lr, 0.005);
+    assert.equal(adamw.paramGroups[0]!.lr, 0.005);
+  });
+
+  test('hands each part the same list on every step (no allocation) and keeps no gradient', () => {
+    const seen: unknown[][] = [];
+    const spy = (params: Float64Array[]): Stepper => ({
+      paramGroups: [{ lr: 1, maximize: false, params }],
+      params,
+      step: (grads) => seen.push([grads, ...grads]),
+      stateDict: () => ({}),
+      loadStateDict: () => undefined,
+    });
+    const x = Float64Array.of(1);
+    const y = Float64Array.of(2, 3);
+    const part = new Partition([x, y], [spy([y]), spy([x])]);
+    const g1 = [Float64Array.of(1), Float64Array.of(2, 2)];
+    const g2 = [Float64Array.of(3), Float64Array.of(4, 4)];
+    part.step(g1);
+    part.step(g2);
+    assert.equal(seen.length, 4);
+    assert.equal(seen[0]![0], seen[2]![0], 'part 0 gets the same list');
+    assert.equal(seen[1]![0], seen[3]![0], 'part 1 gets the same list');
+    assert.deepEqual(
+      seen.map((s) => s.slice(1)),
+      [[g1[1]], [g1[0]], [g2[1]], [g2[0]]],
+    );
+    assert.deepEqual(seen[0]![0], [null], 'the list lets go of the gradient after the step');
+  });
+
+  test('state round-trips bit for bit; a state a part refuses changes nothing', () => {
+    const run = (split: number | null) => {
+      const a = setup();
+      const build = () =>
+        new Partition(
+          [a.W, a.b, a.v],
+          [
+            new Muon([{ params: [a.W], shapes: [[2, 3]] }], { lr: 0.02 }),
+            new Adam([a.b, a.v], { lr: 0.02 }),
+          ],
+        );
+      let part = build();
+      for (let k = 0; k < 10; k++) {
+        if (k === split) {
+          const saved = structuredClone(part.stateDict());
+          part = build();
+          part.loadStateDict(saved);
+        }
+        part.step(gradsAt(k));
+      }
+      return [a.W, a.b, a.v];
+    };
+    assert.deepEqual(run(4), run(null));
+
+    const a = setup();
+    const muon = new Muon([{ params: [a.W], shapes: [[2, 3]] }], { lr: 0.02 });
+    const adam = new Adam([a.b, a.v], { lr: 0.02 });
+    const part = new Partition([a.W, a.b, a.v], [muon, adam]);
+    part.step(gradsAt(0));
+    const before = structuredClone(part.stateDict());
+    const bad = structuredClone(before);
+    part.step(gradsAt(1));
+    const after = structuredClone(part.stateDict());
+    (bad.parts[1] as { paramSizes: number[] }).paramSizes = [5, 5];
+    assert.throws(() => part.loadStateDict(bad), /Adam: cannot load state/);
+    assert.deepEqual(part.stateDict(), after, 'the first part was put back');
+    assert.throws(
+      () => part.loadStateDict({ type: 'Partition', parts: [before.parts[0]] }),
+      /^RangeError: Partition: cannot load state: it must hold the states of 2 parts, got 1$/,
+    );
+    assert.throws(
+      () => part.loadStateDict({ type: 'Switch' } as never),
+      /Partition: cannot load state: expected a Partition state, got Switch/,
+    );
+  });
+
+  const x = Float64Array.of(1, 2);
+  const y = Float64Array.of(3);
+  const bad: [string, () => unknown, RegExp][] = [
+    [
+      'a parameter in no part',
+      () => new Partition([x, y], [new SGD([x])]),
+      /^RangeError: Partition: parameter 1 is in no part; every parameter must be in exactly one$/,
+    ],
+    [
+      'a parameter in two parts',
+      () => new Partition([x, y], [new SGD([x, y]), new SGD([y])]),
+      /^RangeError: Partition: parameter 1 is in part 0 and in part 1$/,
+    ],
+    [
+      'a part over a buffer not among the parameters',
+      () => new Partition([x], [new SGD([x, y])]),
+      /^RangeError: Partition: buffer 1 of part 0 is not among the parameters; build each part over buffers of the list given$/,
+    ],
+    [
+      'the same buffer twice',
+      () => new Partition([x, x], [new SGD([x])]),
+      /^RangeError: Partition: parameter 1 is the same buffer as 0$/,
+    ],
+    [
+      'no parts',
+      () => new Partition([x], []),
+      /^TypeError: Partition: parts must be a non-empty array of optimizers$/,
+    ],
+    [
+      'a gradient count that is not the parameters',
+      () => new Partition([x, y], [new SGD([x]), new SGD([y])]).step([Float64Array.of(1, 1)]),
+      /^RangeError: Partition: step got 1 gradients for 2 parameters$/,
+    ],
+    [
+      'a gradient of the wrong length, before any part steps',
+      () => new Partition([x, y], [new SGD([x]), new SGD([y])]).step([x.slice(), x.slice()]),
+      /^RangeError: Partition: gradient 1 has length 2, its parameter has length 1$/,
+    ],
+    [
+      'a part that gained a group',
+      () => {
+        const sgd = new SGD([x]);
+        const part = new Partition([x], [sgd]);
+        sgd.addParamGroup({ params: [Float64Array.of(0)] });
+        part.step([x.slice()]);
+      },
+      /^RangeError: Partition: part 0 holds 2 buffers, it was built over 1; build a new Partition to add parameters$/,
+    ],
+  ];
+  for (const [name, make, error] of bad) {
+    test(`refuses ${name}`, () => {
+      const before = [x.slice(), y.slice()];
+      assert.throws(make, error);
+      assert.deepEqual([x, y], before, 'nothing moved');
+    });
+  }
 });
 
 describe('Switch', () => {

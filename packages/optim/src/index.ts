@@ -153,6 +153,7 @@ export {
   type AccumulateStateDict,
 } from './wrappers/accumulate.ts';
 export { Lookahead, type LookaheadOptions, type LookaheadStateDict } from './wrappers/lookahead.ts';
+export { Partition, type PartitionStateDict } from './wrappers/partition.ts';
 export {
   Switch,
   type SwitchEvent,

@@ -24,7 +24,7 @@ import type { Arena } from 'descent-optim/internal/kernels/arena';
 import { setFastPaths } from 'descent-optim/internal/kernels/fast-path';
 import { DIVIDER_OPS, MATMUL_WORKSPACE_BYTES } from 'descent-optim/internal/kernels/generated/wasm';
 import { K, slotOf, type KernelName } from 'descent-optim/internal/kernels/ids';
-import { callKernel } from 'descent-optim/internal/kernels/thread-pool';
+import { KERNEL_SCALARS, callKernel } from 'descent-optim/internal/kernels/thread-pool';
 import { createThreadedArena, stopThreads } from 'descent-optim/threads';
 import { benchMatmul, type MatmulRow } from './matmul.ts';
 
@@ -293,7 +293,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
         p.byteOffset,
         ...slots.map((s) => s.byteOffset),
       ]);
-      const noScalars = new Float64Array(9);
+      const noScalars = new Float64Array(KERNEL_SCALARS);
       for (let k = 1; k <= 4; k++) {
         const slot = slotOf(K[`stream${k}` as 'stream1'], false, 0);
         const fn = arena.fns[slot]!;
@@ -330,7 +330,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
           const k = slots.length + 1;
           const stream = slotOf(K[`stream${k}` as 'stream1'], false, 0);
           const fn = arena.fns[stream]!;
-          const noScalars = new Float64Array(9);
+          const noScalars = new Float64Array(KERNEL_SCALARS);
           const [fast, lim] = timePair(
             () => o.step(grads),
             () => callKernel(fn, k + 1, ptrs, n, noScalars),
@@ -430,7 +430,7 @@ function probeDivider(arena: Arena, say: (s: string) => void): FloorReport {
   const g = arena.float32(n);
   for (let i = 0; i < n; i++) g[i] = 0.5 + i * 1e-4;
   const ptrs = new Float64Array([p.byteOffset, g.byteOffset, 0, 0, 0]);
-  const scalars = new Float64Array(9).fill(1);
+  const scalars = new Float64Array(KERNEL_SCALARS).fill(1);
   const ns = (kernel: 'probe_sqrt' | 'probe_div'): number => {
     const fn = arena.fns[slotOf(K[kernel], false, 0)]!;
     const ms = time(

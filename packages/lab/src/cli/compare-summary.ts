@@ -50,7 +50,7 @@ export function summary(
     const rank = o.ranks[p.name];
     if (!x || rank === undefined) return '-';
     const failed = x.summary.failedSeeds > 0;
-    return `${rankText(rank)}${failed ? '!' : x.withinNoiseOfBest ? '*' : ''}`;
+    return `${rankText(rank)}${failed ? '!' : x.withinNoiseOfBest ? '*' : ''}${x.degenerateAs ? '=' : ''}`;
   };
   const lines = [''];
   // The first block carries rank and mean rank; any further block repeats only the names.
@@ -85,8 +85,20 @@ export function summary(
     .map((n, i) => (short[i] === n ? '' : `${short[i]}=${n}`))
     .filter((x) => x)
     .join(', ');
+  // Who was exactly another optimizer where (Muon+AdamW without matrices is AdamW).
+  const same = new Map<string, string[]>();
+  for (const p of r.problems) {
+    for (const o of p.optimizers) {
+      const d = o.degenerateAs;
+      if (!d) continue;
+      const k = `${o.label} was ${d.label} (${d.reason})`;
+      same.set(k, [...(same.get(k) ?? []), p.name]);
+    }
+  }
+  const sameText = [...same].map(([k, ps]) => `${k} on ${ps.join(', ')}`).join('; ');
   const notes = [
     key ? `Problems: ${key}.` : '',
+    sameText ? `= exactly another optimizer there: ${sameText}.` : '',
     "Ranks: 1 = best; exact ties share a rank (2.5). * within the seeds' noise of the best on that problem (its 95% bootstrap interval over seeds holds the best); ! a seed failed there: diverged, never escaped, or ended above its start (such a row ranks behind every row without one).",
     r.overallTest
       ? `Mean ranks closer than CD = ${r.overallTest.criticalDifference.toFixed(1)} are not told apart at α = ${r.overallTest.alpha} over ${r.overallTest.problems} problems (Friedman p = ${formatNumber(r.overallTest.friedman.p, 2)}; Nemenyi, Demšar 2006).${overallTentative(r) ? ` ${TENTATIVE}` : ''}`

@@ -79,7 +79,7 @@ export function compareCommand(): Command {
     .addOption(dataFileOption())
     .option(
       '--optimizers <names>',
-      `comma-separated optimizers (default: ${DEFAULT_CONTENDERS.join(',')}; with --budget full also ${FULL_CONTENDERS.filter((n) => !DEFAULT_CONTENDERS.includes(n)).join(',')}); known: ${CONTENDERS.map((c) => c.name).join(', ')}`,
+      `comma-separated optimizers (default: ${DEFAULT_CONTENDERS.join(',')}; with --budget full also ${FULL_CONTENDERS.filter((n) => !DEFAULT_CONTENDERS.includes(n)).join(',')}); known: ${CONTENDERS.map((c) => c.name).join(', ')} (muon: Muon on the matrix weights with AdamW at the same lr for the rest; on a problem without matrices it is AdamW, and the report says so)`,
       nameList(CONTENDERS.map((c) => c.name)),
     )
     .option('--batch-size <b>', "override every data set's batch size: 'full', 1 or n", batchSize)

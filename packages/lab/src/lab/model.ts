@@ -1,4 +1,4 @@
-import type { FloatBuffer } from 'descent-optim/internal/core/types';
+import type { FloatBuffer, Shape } from 'descent-optim/internal/core/types';
 
 /** Loss and accuracy on a held-out test set. */
 export interface TestResult {
@@ -14,6 +14,13 @@ export interface TestResult {
 export interface Model {
   /** The parameter buffers, in the order gradients are written. */
   readonly params: FloatBuffer[];
+  /**
+   * The shape of each parameter buffer, in the order of `params` (row-major, outermost first: a
+   * weight matrix of `in` × `out` is `[in, out]`; a scalar is `[1]`), for optimizers whose math
+   * depends on it (Muon takes the matrices). Absent where every parameter is a vector (a test
+   * function's point).
+   */
+  readonly shapes?: readonly Shape[];
   /** Number of training samples the sampler draws from (1 for a test function). */
   readonly trainSize: number;
   /**

@@ -1,6 +1,6 @@
 import type { Gradients } from 'descent-optim/internal/core/optimizer';
 import { createOptimizer } from 'descent-optim/internal/optimizers';
-import type { FloatBuffer } from 'descent-optim/internal/core/types';
+import type { FloatBuffer, Shape } from 'descent-optim/internal/core/types';
 import { checkInteger } from 'descent-optim/internal/core/validate';
 import { fnv1a64 } from './hash.ts';
 import type { Model } from './model.ts';
@@ -21,8 +21,14 @@ export interface LoopOptimizer {
   evalParams?(out: FloatBuffer[]): FloatBuffer[];
 }
 
-/** Builds the optimizer over the model's parameters (for wrappers and custom setups). */
-export type OptimizerFactory = (params: FloatBuffer[]) => LoopOptimizer;
+/**
+ * Builds the optimizer over the model's parameters (for wrappers and custom setups), given their
+ * shapes where the model knows them (`Model.shapes`: undefined when all are vectors).
+ */
+export type OptimizerFactory = (
+  params: FloatBuffer[],
+  shapes: readonly Shape[] | undefined,
+) => LoopOptimizer;
 
 /** Options of {@link Trainer}. */
 export interface TrainOptions {
@@ -203,7 +209,7 @@ export class Trainer {
     this.epochs = options.epochs;
     this.optimizer =
       typeof options.optimizer === 'function'
-        ? options.optimizer(model.params)
+        ? options.optimizer(model.params, model.shapes)
         : createOptimizer(options.optimizer, model.params, options.optimizerOptions ?? {});
     this.scheduler = options.scheduler ? options.scheduler(this.optimizer) : null;
     this.sampler = new Sampler(model.trainSize, options.batchSize ?? 'full', options.seed ?? 0);

@@ -346,6 +346,7 @@ export const muonDescriptor = describeOptimizer(Muon, muonRule, {
   takes: ['matrix'],
   slots: ['momentum_buffer'],
   sparse: false,
-  // No lab entry: the lab's problems are vectors, and Muon takes matrices only.
+  // No lab entry: Muon takes matrices only; the lab races it composed, Muon on a model's
+  // matrices with AdamW for the rest (its contender `muon`, a Partition of the two).
   sliders: [SLIDERS.lr, SLIDERS.momentum, SLIDERS.weightDecay],
 });

@@ -1,5 +1,5 @@
 import type { PairedInterval } from './bootstrap.ts';
-import type { Contender } from './contenders.ts';
+import type { Contender, DegenerateAs } from './contenders.ts';
 import type { RaceProblem } from './race-problem.ts';
 import type { RunRecord } from './run.ts';
 
@@ -130,6 +130,14 @@ export interface OptimizerResult extends Standing {
   defaults: RunRecord[];
   summary: OptimizerSummary;
   defaultSummary: OptimizerSummary;
+  /**
+   * Where it was exactly another optimizer on this problem (`muon`, Muon+AdamW, on a problem
+   * without matrix parameters is AdamW): `{ optimizer: 'adamw', label: 'AdamW', reason: 'no
+   * matrix parameters' }`. It still ranks there (the ranking needs every optimizer on every
+   * problem); the report shows it beside its name, and claims about the method leave it out.
+   * Absent where it ran as itself.
+   */
+  degenerateAs?: DegenerateAs;
 }
 
 export interface ProblemResult {

@@ -1,6 +1,6 @@
 import { Sampler } from '../sampler.ts';
 import { Trainer } from '../trainer.ts';
-import type { Contender } from './contenders.ts';
+import type { Contender, DegenerateAs } from './contenders.ts';
 import { lossNoise } from './noise.ts';
 import { ESCAPE_LOSS, type RaceProblem } from './race-problem.ts';
 
@@ -68,6 +68,12 @@ export interface RunRecord {
   samplesPerSecond: number | null;
   /** The spread of the per-update loss around its trend ({@link lossNoise}; null if diverged). */
   lossNoise: number | null;
+  /**
+   * Where the optimizer was exactly another one on this problem (Muon+AdamW on a model without a
+   * matrix is AdamW): which, and why. Absent where it ran as itself; the race moves it to the
+   * problem's `OptimizerResult`.
+   */
+  degenerateAs?: DegenerateAs;
 }
 
 function bucket(values: number[], points: number): { step: number[]; loss: number[] } {
@@ -150,6 +156,7 @@ export async function runOne(
   const model = await problem.create(seed);
   try {
     const perEpoch = new Sampler(model.trainSize, problem.batchSize, seed).stepsPerEpoch;
+    const degenerate = contender.degenerateAs?.(model.params, model.shapes) ?? null;
     const totalSteps = problem.epochs * perEpoch;
     const initialLoss = model.trainLoss();
     const fullBatch = model.trainSize === 1 || problem.batchSize === 'full';
@@ -161,7 +168,7 @@ export async function runOne(
     const evalLoss: number[] = [];
     const atEval = () => trainer.atEvalPoint(() => model.trainLoss());
     const trainer: Trainer = new Trainer(model, {
-      optimizer: (params) => contender.build(params, lr, totalSteps),
+      optimizer: (params, shapes) => contender.build(params, lr, totalSteps, shapes),
       epochs: problem.epochs,
       batchSize: problem.batchSize,
       seed,
@@ -257,6 +264,7 @@ export async function runOne(
       timeMs: result.timeMs,
       samplesPerSecond: throughput(model.trainSize, result.epochs.timeMs),
       lossNoise: diverged ? null : lossNoise(losses),
+      ...(degenerate ? { degenerateAs: degenerate } : {}),
     };
   } finally {
     model.dispose?.();

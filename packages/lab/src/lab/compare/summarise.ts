@@ -87,14 +87,17 @@ export function summariseProblem(
           ? 'cap'
           : 'high'
         : null;
-    // Keep one trajectory (seed 0 at the chosen lr) and drop the record lows once used.
+    // Keep one trajectory (seed 0 at the chosen lr) and drop the record lows once used; what
+    // the optimizer was on this problem is said once, by the result (every run has its shapes).
     const strip = (r: RunRecord, keepPath: boolean): RunRecord => {
       const copy: RunRecord = keepPath ? { ...r } : { ...r, trajectory: null };
       delete copy.lows;
+      delete copy.degenerateAs;
       return copy;
     };
     const tuned = tunedRuns[ti]!;
     const defaults = runsAt(t.c, t.c.defaultLr);
+    const degenerateAs = tuned[0]?.degenerateAs;
     return {
       name: t.c.name,
       label: t.c.label,
@@ -124,6 +127,7 @@ export function summariseProblem(
       defaultSummary: summarise(p, defaults, target),
       tuned: tuned.map((r, i) => strip(r, i === 0)),
       defaults: defaults.map((r) => strip(r, false)),
+      ...(degenerateAs ? { degenerateAs } : {}),
     };
   });
   const times = tunedRuns.flat().map((r) => r.timeMs);

@@ -1,3 +1,4 @@
+import type { Shape } from 'descent-optim/internal/core/types';
 import type { Model, TestResult } from '../model.ts';
 
 /**
@@ -19,7 +20,8 @@ const allRows = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
 /**
  * A `Model` over float64 weights and bias starting at zero (the losses here are convex, so no
- * random start is needed), trained and tested through `loss`.
+ * random start is needed), trained and tested through `loss`. `weightShape`, where the weights
+ * are a matrix, gives the model its `shapes` (the weights', then `[biases]`).
  */
 export function linearModel<D extends { readonly size: number }>(
   train: D,
@@ -27,6 +29,7 @@ export function linearModel<D extends { readonly size: number }>(
   weights: number,
   biases: number,
   loss: LinearLoss<D>,
+  weightShape?: Shape,
 ): Model {
   const w = new Float64Array(weights);
   const b = new Float64Array(biases);
@@ -34,6 +37,7 @@ export function linearModel<D extends { readonly size: number }>(
   const testRows = test ? allRows(test.size) : null;
   return {
     params: [w, b],
+    ...(weightShape ? { shapes: [weightShape, [biases]] } : {}),
     trainSize: train.size,
     lossAndGrad(batch, grads) {
       const gw = grads[0] as Float64Array;

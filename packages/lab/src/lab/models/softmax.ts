@@ -58,9 +58,12 @@ function crossEntropy(
 
 /**
  * Multinomial logistic (softmax) regression on a dense data set, in pure TypeScript with the
- * exact gradient: parameters W (features × classes) and b, float64, starting at zero (the loss
- * is convex, so no random start is needed). Loss: mean cross-entropy.
+ * exact gradient: parameters W (features × classes, row-major: shape `[features, classes]`) and
+ * b, float64, starting at zero (the loss is convex, so no random start is needed). Loss: mean
+ * cross-entropy.
  */
 export function softmaxModel(train: Dataset, test: Dataset | null): Model {
-  return linearModel(train, test, train.features * train.classes, train.classes, crossEntropy);
+  const F = train.features;
+  const C = train.classes;
+  return linearModel(train, test, F * C, C, crossEntropy, [F, C]);
 }

@@ -19,7 +19,8 @@ export interface TfjsProblem {
 
 /**
  * Turns a {@link TfjsProblem} into a lab {@link Model}: the variables' values live in
- * Float32Array copies that any descent optimizer steps in place, gradients come from
+ * Float32Array copies that any descent optimizer steps in place (with the variables' shapes as the
+ * model's `shapes`, tfjs's row-major layout being the buffers'), gradients come from
  * `tf.variableGrads`. Before each gradient or evaluation the copies are written back with
  * `assign` of a fresh tensor, never in place: the wasm backend caches packed weights by tensor,
  * and the cpu backend may alias a typed array handed to `tf.tensor`.
@@ -27,11 +28,14 @@ export interface TfjsProblem {
 export function tfjsModel(tf: typeof TF, problem: TfjsProblem): Model {
   const vars = problem.variables;
   const params = vars.map((v) => Float32Array.from(v.dataSync()));
+  // A scalar variable is a vector of one (as the tfjs adapter hands it to an optimizer).
+  const shapes = vars.map((v) => (v.shape.length === 0 ? [1] : v.shape.slice()));
   const sync = () =>
     tf.tidy(() => vars.forEach((v, i) => v.assign(tf.tensor(params[i]!.slice(), v.shape))));
   const all = Uint32Array.from({ length: problem.trainSize }, (_, i) => i);
   return {
     params,
+    shapes,
     trainSize: problem.trainSize,
     lossAndGrad(batch, grads) {
       sync();

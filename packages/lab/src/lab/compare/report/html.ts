@@ -36,7 +36,7 @@ figcaption{font-size:12px;color:#444;margin-top:.3em}
 .legend{display:flex;flex-wrap:wrap;gap:2px 12px;font-size:12px;margin-bottom:4px}
 .legend .key{display:inline-flex;align-items:center;gap:4px}.legend svg{flex:none}
 .note{color:#666;font-size:12px}.era{font-size:10px;color:#7a4f00;background:#fff3d6;border-radius:3px;padding:0 3px;margin-left:4px}.lead td{background:#e4f2e4}td.lead{background:#e4f2e4}
-.warn{color:#a33;font-weight:600;white-space:nowrap}
+.warn{color:#a33;font-weight:600;white-space:nowrap}.same{color:#555;font-size:11px;white-space:nowrap;margin-left:4px}
 `;
 
 function claimBlock(c: ClaimResult, figure: string): string {

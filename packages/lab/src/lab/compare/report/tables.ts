@@ -43,6 +43,14 @@ export function failureNote(p: Pick<ProblemResult, 'objective'>, o: OptimizerRes
 
 const warn = (text: string) => (text ? ` <span class="warn">${esc(text)}</span>` : '');
 
+/** "= AdamW" beside an optimizer that was exactly another one on a problem (or ""). */
+function sameAsTag(o: Pick<OptimizerResult, 'label' | 'degenerateAs'>): string {
+  const d = o.degenerateAs;
+  if (!d) return '';
+  const title = `${d.reason}: ${o.label} is ${d.label} here`;
+  return ` <span class="same" title="${esc(title)}">= ${esc(d.label)}</span>`;
+}
+
 /** Rows within the Nemenyi critical difference of the best mean rank (or the one problem's leaders). */
 function leadingRows(r: CompareResults): Set<string> {
   const best = Math.min(...r.overall.map((o) => o.meanRank));
@@ -74,7 +82,7 @@ export function overallTable(r: CompareResults): string {
           if (!x || rank === undefined) return '<td>—</td>';
           const failed = x.summary.failedSeeds > 0;
           const near = x.withinNoiseOfBest && !failed;
-          return `<td${near ? ' class="lead"' : ''}>${near ? '≈ ' : ''}${formatRank(rank)}${failed ? warn('⚠') : ''}</td>`;
+          return `<td${near ? ' class="lead"' : ''}>${near ? '≈ ' : ''}${formatRank(rank)}${failed ? warn('⚠') : ''}${sameAsTag(x)}</td>`;
         })
         .join('');
       const failed = o.failedOn.length ? warn(`⚠ failed seeds on ${o.failedOn.join(', ')}`) : '';
@@ -212,7 +220,7 @@ export function problemTable(p: ProblemResult, r: CompareResults): string {
     const toTarget = byEpoch ? s.epochsToTarget : s.stepsToTarget;
     const cells = [
       `${lead ? '≈ ' : ''}${formatRank(o.rank)}`,
-      `${esc(o.label)}${warn(failureNote(p, o))}`,
+      `${esc(o.label)}${sameAsTag(o)}${warn(failureNote(p, o))}`,
       lrCell(o, r.config.tuned),
       escape
         ? s.escapeStep === null
@@ -243,6 +251,21 @@ export function problemTable(p: ProblemResult, r: CompareResults): string {
   );
 }
 
+/** Which optimizers were exactly another one on this problem, and why (or ""). */
+function sameAsText(p: ProblemResult): string {
+  return p.optimizers
+    .filter((o) => o.degenerateAs)
+    .map((o) => {
+      const d = o.degenerateAs!;
+      const claim =
+        o.era === 'new'
+          ? ', and the claim that new optimizers beat Adam(W) leaves it out here'
+          : '';
+      return `= ${d.label}: ${o.label} was exactly ${d.label} here (${d.reason}); it ranks as raced${claim}.`;
+    })
+    .join(' ');
+}
+
 export function problemNotes(p: ProblemResult, r: CompareResults): string {
   const escape = p.objective === 'escape';
   const lines = [
@@ -255,6 +278,7 @@ export function problemNotes(p: ProblemResult, r: CompareResults): string {
             ? `To target: the median over seeds of the first epoch end (${p.stepsPerEpoch} steps per epoch) at which the whole-training-set loss was at or below the target; "not reached" when fewer than half the seeds got there.`
             : 'To target: the median over seeds of the exact first step at which the loss was at or below the target; "not reached" when fewer than half the seeds got there.'
         }`,
+    sameAsText(p),
     gridText(p, r.config.tuned),
   ].filter((x) => x);
   return lines.map((l) => `<p class="note">${esc(l)}</p>`).join('');
