@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { Optimizer } from '../packages/optim/src/core/optimizer.ts';
+import type { CommonOptions } from '../packages/optim/src/core/types.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -245,6 +247,30 @@ describe('the new optimizers in the race', () => {
     assert.match(html, /Prodigy<span class="era"|Prodigy <span class="era"/);
     assert.match(html, /Prodigy was not tuned \(it sets its own step size\)/);
   });
+});
+
+test('Adafactor in the race gets the model shapes and factors the MLP matrices', async () => {
+  const model = await builtinRaceProblem('digits-mlp', 'quick', { epochs: 1 }).create(0);
+  try {
+    const opt = findContender('adafactor').build(
+      model.params,
+      0.01,
+      10,
+      model.shapes,
+    ) as Optimizer<CommonOptions>;
+    assert.deepEqual(opt.paramShapes, model.shapes);
+    const grads = model.params.map((p) => new Float32Array(p.length));
+    model.lossAndGrad(Uint32Array.of(0, 1, 2, 3), grads);
+    opt.step(grads);
+    // W1 is 64×128: one value per row and one per column, not 64·128.
+    const slots = opt.paramState(0)!.slots;
+    const sizes = Object.values(slots)
+      .map((b) => b.length)
+      .sort((a, b) => a - b);
+    assert.deepEqual(sizes, [64, 128]);
+  } finally {
+    model.dispose?.();
+  }
 });
 
 describe('Muon+AdamW (contender muon)', () => {

@@ -1,5 +1,5 @@
 import type { LabEntry, OptimizerDescriptor } from 'descent-optim/internal/core/descriptor';
-import type { FloatBuffer, Shape } from 'descent-optim/internal/core/types';
+import type { FloatBuffer, ParamsInput, Shape } from 'descent-optim/internal/core/types';
 import { OPTIMIZERS } from 'descent-optim/internal/optimizers';
 import { Adam, AdamW, adamWRule } from 'descent-optim/internal/rules/adam';
 import { Muon } from 'descent-optim/internal/rules/muon';
@@ -63,7 +63,14 @@ function fromDescriptor(d: OptimizerDescriptor & { lab: LabEntry }): Contender {
     defaultLr: d.defaults.lr,
     selfTuning: d.lab.selfTuning === true,
     era: d.era,
-    build: (params, lr) => d.create(params, { lr }),
+    // An optimizer that tells matrices apart (Adafactor factors them) gets the model's shapes.
+    build: (params, lr, _steps, shapes) =>
+      d.create(
+        (shapes && d.takes?.includes('matrix')
+          ? [{ params, shapes: [...shapes] }]
+          : params) as ParamsInput<never>,
+        { lr },
+      ),
   };
 }
 
