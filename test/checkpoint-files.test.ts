@@ -46,8 +46,10 @@ const fixed = (): CheckpointContent => ({
 
 describe('streamed files keep the format', () => {
   // The sha256 of encodeCheckpoint(fixed()) as written by the implementation before streaming
-  // (commit 7341ff6, one in-memory buffer and one write), computed by running that commit's code.
-  const BEFORE = '63ad32a9d85068a0807a37bf6e8294828326943a86105782fc60e1ba394c7704';
+  // (commit 7341ff6, one in-memory buffer and one write), computed by running that commit's code;
+  // for format version 2 (names and shapes in the header), computed by this commit's in-memory
+  // encoder. Version 1 was 63ad32a9d85068a0807a37bf6e8294828326943a86105782fc60e1ba394c7704.
+  const BEFORE = '025e69d579affd301d53a749ab8967b6c6b37393e7f4812a5df0e8d15ff94ee1';
   for (const chunk of [io.chunkBytes, 1000, 7]) {
     test(`saveCheckpoint writes the bytes the in-memory encoder wrote (chunks of ${chunk} bytes)`, async () => {
       const path = join(tmp(), 'run.safetensors');
@@ -71,7 +73,11 @@ describe('streamed files keep the format', () => {
     const list = Array.from({ length: 300 }, (_, i) =>
       Float32Array.from({ length: i % 7 }, () => i),
     );
-    const c: CheckpointContent = { params: { w: Float64Array.of(1, 2) }, extra: { list } };
+    const c: CheckpointContent = {
+      params: { w: Float64Array.of(1, 2) },
+      shapes: { w: [2] },
+      extra: { list },
+    };
     for (const chunk of [64, 5000, io.chunkBytes]) {
       await withIo(
         () => ({ chunkBytes: chunk }),

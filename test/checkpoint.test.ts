@@ -42,6 +42,7 @@ function content(): CheckpointContent {
   const { w, b, opt, sched } = trained();
   return {
     params: { w, b },
+    shapes: { w: [3], b: [1] },
     optimizer: opt.stateDict(),
     scheduler: sched.stateDict(),
     extra: { step: 3, note: 'x', best: Infinity },
@@ -71,7 +72,7 @@ describe('checkpoint format', () => {
     assert.deepEqual(header['params.w'].shape, [3]);
     assert.equal(header['params.w'].dtype, 'F32');
     assert.equal(header['params.b'].dtype, 'F64');
-    assert.equal(JSON.parse(header.__metadata__.descent).version, 1);
+    assert.equal(JSON.parse(header.__metadata__.descent).version, 2);
   });
 });
 

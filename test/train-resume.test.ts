@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,19 @@ describe('descent train --checkpoint / --resume', () => {
     const resumed = final(train(['--resume', ckpt]));
     assert.equal(resumed.paramsHash, straight.paramsHash);
     assert.deepEqual(resumed, straight);
+  });
+
+  test('its checkpoints name the optimizer buffers and record the model shapes', () => {
+    const ckpt = join(mkdtempSync(join(tmpdir(), 'descent-train-')), 'run.safetensors');
+    train(['--checkpoint', ckpt, '--epochs', '1']);
+    const bytes = readFileSync(ckpt);
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString());
+    const descent = JSON.parse(header.__metadata__.descent);
+    assert.deepEqual(descent.optimizerParams, ['p0', 'p1']);
+    // digits-logreg: a weight matrix (64 inputs x 10 classes), then the biases.
+    assert.deepEqual(descent.params, { p0: { shape: [64, 10] }, p1: { shape: [10] } });
+    assert.deepEqual(header['params.p0'].shape, [64, 10]);
+    assert.deepEqual(header['optimizer.state.0.exp_avg'].shape, [64, 10]);
   });
 
   test('a checkpoint of another run is refused with the differing setting, nothing trained', () => {

@@ -12,6 +12,8 @@ export function versionContent(writer: number, k: number, floats: number): Check
   };
   return {
     params: { w: fill(floats, 0.25), b: Float64Array.of(writer, k) },
+    // What a load gives back (every parameter's shape), so that a loaded file equals its content.
+    shapes: { w: [floats], b: [2] },
     optimizer: {
       state: [
         { step: k, slots: { exp_avg: fill(floats, 0.5), exp_avg_sq: fill(floats, 0.75) } },

@@ -21,11 +21,17 @@ export interface RunConfig {
 const paramsByName = (params: readonly FloatBuffer[]) =>
   Object.fromEntries(params.map((p, i) => [`p${i}`, p]));
 
-/** Saves the run (parameters, optimizer, trainer with its sampler, config) atomically. */
+/**
+ * Saves the run (parameters, optimizer, trainer with its sampler, config) atomically. The
+ * optimizer goes in live, so the checkpoint records which parameter each of its buffers is; the
+ * shapes are the model's where it knows them (else the optimizer's).
+ */
 export async function saveRun(file: string, trainer: Trainer, config: RunConfig): Promise<void> {
+  const { params, shapes } = trainer.model;
   await saveCheckpoint(file, {
-    params: paramsByName(trainer.model.params),
-    optimizer: (trainer.optimizer as unknown as Restorable).stateDict(),
+    params: paramsByName(params),
+    ...(shapes ? { shapes: Object.fromEntries(shapes.map((s, i) => [`p${i}`, s])) } : {}),
+    optimizer: trainer.optimizer,
     extra: { config, trainer: trainer.stateDict() },
   });
 }

@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkpointFromTensors, checkpointTensors, type CheckpointContent } from './checkpoint.ts';
 import { io } from './io.ts';
-import { CheckpointError } from './safetensors-header.ts';
+import { CHECKPOINT_MODE, CheckpointError, type ReadMode } from './safetensors-header.ts';
 import { readSafetensors } from './stream-read.ts';
 import { writeSafetensors } from './stream-write.ts';
 import { kindOf, saveTarget } from './target.ts';
@@ -63,13 +63,37 @@ export async function saveCheckpoint(path: string, content: CheckpointContent): 
  * device, a directory) is refused before it is read, so that loading never blocks.
  */
 export async function loadCheckpoint(path: string): Promise<CheckpointContent> {
-  const cannot = (why: string) => new CheckpointError(`cannot read checkpoint ${path}: ${why}`);
+  const { tensors, metadata } = await readFile(path, 'checkpoint', CHECKPOINT_MODE);
+  try {
+    return checkpointFromTensors(tensors, metadata);
+  } catch (e) {
+    throw new CheckpointError(
+      e instanceof CheckpointError
+        ? `${path}: ${e.message}`
+        : `cannot read checkpoint ${path}: ${(e as Error).message}`,
+    );
+  }
+}
+
+/**
+ * Reads and verifies the safetensors file at `path` under `mode` (checkpoints, or weights from
+ * any producer), streaming; errors call it a `what` and name it.
+ */
+export async function readFile<A extends ArrayBufferView>(
+  path: string,
+  what: string,
+  mode: ReadMode<A>,
+): Promise<{
+  tensors: Record<string, { data: A; shape: number[]; dtype: string }>;
+  metadata: Record<string, string>;
+}> {
+  const cannot = (why: string) => new CheckpointError(`cannot read ${what} ${path}: ${why}`);
   let st: Stats;
   try {
     st = await io.stat(path);
   } catch (e) {
     throw (e as NodeJS.ErrnoException).code === 'ENOENT'
-      ? new CheckpointError(`checkpoint ${path} does not exist`)
+      ? new CheckpointError(`${what} ${path} does not exist`)
       : cannot((e as Error).message);
   }
   if (!st.isFile()) throw cannot(`it is ${kindOf(st)}, not a regular file`);
@@ -84,8 +108,7 @@ export async function loadCheckpoint(path: string): Promise<CheckpointContent> {
     const now = await io.fstat(fd).catch((e: Error) => Promise.reject(cannot(e.message)));
     if (!now.isFile()) throw cannot(`it is ${kindOf(now)}, not a regular file`);
     try {
-      const { tensors, metadata } = await readSafetensors(fd, now.size);
-      return checkpointFromTensors(tensors, metadata);
+      return await readSafetensors(fd, now.size, mode);
     } catch (e) {
       throw e instanceof CheckpointError
         ? new CheckpointError(`${path}: ${e.message}`)

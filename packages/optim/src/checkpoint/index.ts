@@ -1,6 +1,7 @@
 /**
  * `descent-optim/checkpoint`: checkpoints as safetensors files of any size, streamed, with atomic
- * writes and verified loads.
+ * writes and verified loads (the format: docs/checkpoint-format.md); and weights from any
+ * safetensors producer, assigned to parameters by name.
  */
 export {
   CHECKPOINT_VERSION,
@@ -12,6 +13,15 @@ export {
   type RestoreTargets,
 } from './checkpoint.ts';
 export { loadCheckpoint, saveCheckpoint } from './file.ts';
+export type { LiveOptimizer } from './param-layout.ts';
+export {
+  assignWeights,
+  decodeWeights,
+  loadWeights,
+  type FloatWeight,
+  type IntegerWeight,
+  type Weight,
+} from './weights.ts';
 export {
   CheckpointError,
   decodeSafetensors,

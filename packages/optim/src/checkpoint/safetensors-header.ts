@@ -24,6 +24,14 @@ export interface Tensor {
   shape: number[];
 }
 
+/** A typed-array constructor, as the reader allocates and views raw tensor bytes. */
+export interface ArrayCtor<A extends ArrayBufferView> {
+  new (length: number): A;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): A;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** The dtypes of descent's checkpoints, each with the array it is read into and written from. */
 export const DTYPES = {
   F32: Float32Array,
   F64: Float64Array,
@@ -35,7 +43,6 @@ export const DTYPES = {
   U8: Uint8Array,
 } as const;
 type Dtype = keyof typeof DTYPES;
-type TensorCtor = (typeof DTYPES)[Dtype];
 
 function dtypeOf(a: TensorArray): Dtype {
   for (const [name, Ctor] of Object.entries(DTYPES)) if (a instanceof Ctor) return name as Dtype;
@@ -126,16 +133,42 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
-/** Throws the {@link CheckpointError} every check here uses. */
+/** Throws the {@link CheckpointError} every check of a checkpoint uses. */
 export function bad(why: string): never {
   throw new CheckpointError(`not a valid descent checkpoint: ${why}`);
 }
 
 /**
+ * How a file is read: descent's checkpoints (their dtypes, the CRC-32 required), or safetensors
+ * files of weights from any producer (more dtypes, read as their raw elements; no `__metadata__`
+ * needed; a CRC-32 checked only where the file has one).
+ */
+export interface ReadMode<A extends ArrayBufferView> {
+  /** The dtypes accepted, each with the array its raw elements are read into. */
+  dtypes: Readonly<Record<string, ArrayCtor<A>>>;
+  /** Whether the file must carry descent's CRC-32; without it, one that is there is checked. */
+  crcRequired: boolean;
+  /** Throws the error for a file refused for `why`. */
+  fail: (why: string) => never;
+}
+
+/** Checkpoints: descent's dtypes, `__metadata__` and the CRC-32 required. */
+export const CHECKPOINT_MODE: ReadMode<TensorArray> = {
+  dtypes: DTYPES,
+  crcRequired: true,
+  fail: bad,
+};
+
+/**
  * Reads the header length from the first 8 bytes of a file of `fileLength` bytes, checking it
  * fits; returns it as a number (a length that fits is below 2^53).
  */
-export function headerLength(first8: Uint8Array, fileLength: number): number {
+export function headerLength(
+  first8: Uint8Array,
+  fileLength: number,
+  fail: (why: string) => never = bad,
+): number {
+  const bad = fail;
   if (fileLength === 0) bad('the file is empty');
   if (fileLength < 8) bad(`the file has ${fileLength} bytes, fewer than the 8-byte header length`);
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
@@ -147,9 +180,10 @@ export function headerLength(first8: Uint8Array, fileLength: number): number {
 }
 
 /** A tensor as the header declares it; `begin` and `end` count from the end of the header. */
-export interface Declared {
+export interface Declared<A extends ArrayBufferView = TensorArray> {
   name: string;
-  Ctor: TensorCtor;
+  dtype: string;
+  Ctor: ArrayCtor<A>;
   shape: number[];
   begin: number;
   end: number;
@@ -158,13 +192,21 @@ export interface Declared {
 /**
  * Parses and checks the JSON header (`json`: the N bytes after the length) against the
  * `dataLength` bytes that follow it: every tensor's dtype, shape and offsets (contiguous, inside
- * the data, covering it exactly), and that the CRC field is there. Returns the tensors in file
- * order, the metadata without the CRC, the stored CRC and where its field starts in `json`.
+ * the data, covering it exactly), and that the CRC field is there (where `mode` requires it).
+ * Returns the tensors in file order, the metadata without the CRC, the stored CRC and where its
+ * field starts in `json` (`null` and -1 for a file without one).
  */
-export function parseHeader(
+export function parseHeader<A extends ArrayBufferView = TensorArray>(
   json: Uint8Array,
   dataLength: number,
-): { declared: Declared[]; metadata: Record<string, string>; crc: number; crcAt: number } {
+  mode: ReadMode<A>,
+): {
+  declared: Declared<A>[];
+  metadata: Record<string, string>;
+  crc: number | null;
+  crcAt: number;
+} {
+  const bad = mode.fail;
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
@@ -174,23 +216,30 @@ export function parseHeader(
   if (header === null || typeof header !== 'object' || Array.isArray(header))
     bad('the header is not a JSON object');
   const metadata = header.__metadata__ as Record<string, unknown> | undefined;
-  if (
-    !metadata ||
-    typeof metadata !== 'object' ||
-    Object.values(metadata).some((v) => typeof v !== 'string')
-  ) {
+  const stringsOnly =
+    !!metadata &&
+    typeof metadata === 'object' &&
+    !Array.isArray(metadata) &&
+    Object.values(metadata).every((v) => typeof v === 'string');
+  if (mode.crcRequired && !stringsOnly)
     bad('the header has no __metadata__ of strings (not written by descent?)');
-  }
-  const crcText = (metadata as Record<string, string>)[CRC_KEY];
-  if (typeof crcText !== 'string' || !/^[0-9a-f]{8}$/.test(crcText))
+  if (metadata !== undefined && !stringsOnly) bad('its __metadata__ is not an object of strings');
+  const crcText = (metadata as Record<string, string> | undefined)?.[CRC_KEY];
+  if (crcText === undefined && mode.crcRequired)
+    bad(`the header has no ${CRC_KEY} checksum (not written by descent?)`);
+  if (crcText !== undefined && !/^[0-9a-f]{8}$/.test(crcText))
     bad(`the header has no ${CRC_KEY} checksum (not written by descent?)`);
 
   const declared = Object.entries(header)
     .filter(([k]) => k !== '__metadata__')
-    .map(([name, info]): Declared => {
+    .map(([name, info]): Declared<A> => {
       const t = info as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      const Ctor = DTYPES[t?.dtype as Dtype];
-      if (!Ctor) bad(`tensor ${name} has unknown dtype ${JSON.stringify(t?.dtype)}`);
+      const dtype = t?.dtype;
+      const Ctor =
+        typeof dtype === 'string' && Object.hasOwn(mode.dtypes, dtype)
+          ? mode.dtypes[dtype]
+          : undefined;
+      if (!Ctor) return bad(`tensor ${name} has unknown dtype ${JSON.stringify(dtype)}`);
       const shape = t.shape as number[];
       if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
         bad(`tensor ${name} has an invalid shape`);
@@ -205,8 +254,8 @@ export function parseHeader(
       }
       const count = shape.reduce((a, b) => a * b, 1);
       if (off[1]! - off[0]! !== count * Ctor.BYTES_PER_ELEMENT)
-        bad(`tensor ${name}: its offsets do not hold shape [${shape}] of ${t.dtype}`);
-      return { name, Ctor, shape, begin: off[0]!, end: off[1]! };
+        bad(`tensor ${name}: its offsets do not hold shape [${shape}] of ${String(dtype)}`);
+      return { name, dtype: dtype as string, Ctor, shape, begin: off[0]!, end: off[1]! };
     })
     .sort((a, b) => a.begin - b.begin);
   let expected = 0;
@@ -222,9 +271,10 @@ export function parseHeader(
         : `${dataLength - expected} bytes follow the last tensor (appended garbage?)`,
     );
   }
+  const meta = { ...((metadata ?? {}) as Record<string, string>) };
+  delete meta[CRC_KEY];
+  if (crcText === undefined) return { declared, metadata: meta, crc: null, crcAt: -1 };
   const crcAt = indexOf(json, crcField(parseInt(crcText, 16)));
   if (crcAt < 0) bad('the checksum is not where descent writes it');
-  const meta = { ...(metadata as Record<string, string>) };
-  delete meta[CRC_KEY];
   return { declared, metadata: meta, crc: parseInt(crcText, 16), crcAt };
 }

@@ -1,12 +1,14 @@
 import { crc32 } from 'node:zlib';
 import {
-  bad,
   buildHeader,
+  CHECKPOINT_MODE,
   crcField,
   headerCrc,
   headerLength,
   parseHeader,
+  type ReadMode,
   type Tensor,
+  type TensorArray,
 } from './safetensors-header.ts';
 
 export { CheckpointError, type Tensor, type TensorArray } from './safetensors-header.ts';
@@ -38,26 +40,41 @@ export function encodeSafetensors(
 /**
  * Decodes safetensors bytes, checking everything before returning: the header length, the JSON,
  * every tensor's dtype, shape and offsets (contiguous, inside the data, covering it exactly), and
- * the CRC-32. Throws a {@link CheckpointError} that says what is wrong.
+ * the CRC-32. Throws a {@link CheckpointError} that says what is wrong. A file without descent's
+ * CRC-32 is refused here; `decodeWeights` reads safetensors files from other producers.
  */
 export function decodeSafetensors(bytes: Uint8Array): {
   tensors: Record<string, Tensor>;
   metadata: Record<string, string>;
 } {
-  const n = headerLength(bytes.subarray(0, 8), bytes.length);
+  return decodeRaw(bytes, CHECKPOINT_MODE);
+}
+
+/** {@link decodeSafetensors} under a read mode: each tensor as its raw elements. */
+export function decodeRaw<A extends ArrayBufferView = TensorArray>(
+  bytes: Uint8Array,
+  mode: ReadMode<A>,
+): {
+  tensors: Record<string, { data: A; shape: number[]; dtype: string }>;
+  metadata: Record<string, string>;
+} {
+  const n = headerLength(bytes.subarray(0, 8), bytes.length, mode.fail);
   const json = bytes.subarray(8, 8 + n);
   const data = bytes.subarray(8 + n);
-  const { declared, metadata, crc, crcAt } = parseHeader(json, data.length);
-  const c = headerCrc(json, crcAt);
-  if (crc32(data, c) !== crc) bad('the checksum does not match: the file is corrupted');
+  const { declared, metadata, crc, crcAt } = parseHeader(json, data.length, mode);
+  if (crc !== null && crc32(data, headerCrc(json, crcAt)) !== crc)
+    mode.fail('the checksum does not match: the file is corrupted');
 
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, { data: A; shape: number[]; dtype: string }> = {};
   for (const e of declared) {
-    // Copy out so each tensor is aligned and owns its memory.
-    const raw = data.slice(e.begin, e.end);
+    // Copy out so each tensor is aligned and owns its memory. Not `data.slice`: on a Node
+    // Buffer (readFileSync's) that is a view into a shared pool, not a copy.
+    const raw = new Uint8Array(e.end - e.begin);
+    raw.set(data.subarray(e.begin, e.end));
     tensors[e.name] = {
       data: new e.Ctor(raw.buffer, 0, (e.end - e.begin) / e.Ctor.BYTES_PER_ELEMENT),
       shape: e.shape,
+      dtype: e.dtype,
     };
   }
   return { tensors, metadata };

@@ -39,7 +39,14 @@ function what(node: unknown): string {
 /** Objects the skeleton uses for tensors and non-finite numbers: refused as user data. */
 const RESERVED = ['$tensor', '$number'];
 
-export function splitTree(tree: unknown): { tensors: Record<string, Tensor>; skeleton: unknown } {
+/**
+ * `shapeAt` gives the shape to store the tensor at a path with (its element count must be the
+ * array's length); where it gives none, the tensor is stored 1-D.
+ */
+export function splitTree(
+  tree: unknown,
+  shapeAt: (path: readonly string[]) => number[] | undefined = () => undefined,
+): { tensors: Record<string, Tensor>; skeleton: unknown } {
   const tensors: Record<string, Tensor> = {};
   const owner = new Map<string, string[]>();
   const open = new Set<object>();
@@ -57,7 +64,7 @@ export function splitTree(tree: unknown): { tensors: Record<string, Tensor>; ske
         );
       }
       owner.set(name, path);
-      tensors[name] = { data: node, shape: [node.length] };
+      tensors[name] = { data: node, shape: shapeAt(path) ?? [node.length] };
       return { $tensor: name };
     }
     if (typeof node === 'number' && (!Number.isFinite(node) || Object.is(node, -0)))
