@@ -210,7 +210,13 @@ export class Trainer {
     this.optimizer =
       typeof options.optimizer === 'function'
         ? options.optimizer(model.params, model.shapes)
-        : createOptimizer(options.optimizer, model.params, options.optimizerOptions ?? {});
+        : createOptimizer(
+            options.optimizer,
+            // With the model's shapes, its state (and a checkpoint of it) records them too, as
+            // PyTorch's does; a rule whose math ignores shape steps exactly as on plain buffers.
+            model.shapes ? [{ params: model.params, shapes: [...model.shapes] }] : model.params,
+            options.optimizerOptions ?? {},
+          );
     this.scheduler = options.scheduler ? options.scheduler(this.optimizer) : null;
     this.sampler = new Sampler(model.trainSize, options.batchSize ?? 'full', options.seed ?? 0);
     this.grads = model.params.map(

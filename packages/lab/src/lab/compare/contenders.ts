@@ -63,14 +63,12 @@ function fromDescriptor(d: OptimizerDescriptor & { lab: LabEntry }): Contender {
     defaultLr: d.defaults.lr,
     selfTuning: d.lab.selfTuning === true,
     era: d.era,
-    // An optimizer that tells matrices apart (Adafactor factors them) gets the model's shapes.
+    // The model's shapes where it has them: Adafactor factors the matrices, and every state
+    // records them (a checkpoint's shapes then agree with a PyTorch optimizer's).
     build: (params, lr, _steps, shapes) =>
-      d.create(
-        (shapes && d.takes?.includes('matrix')
-          ? [{ params, shapes: [...shapes] }]
-          : params) as ParamsInput<never>,
-        { lr },
-      ),
+      d.create((shapes ? [{ params, shapes: [...shapes] }] : params) as ParamsInput<never>, {
+        lr,
+      }),
   };
 }
 
