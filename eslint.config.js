@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 /**
  * The floors of descent-optim, bottom up: an import may only point down (or sideways within its
  * floor). core: the facade, types, validation; kernels: the wasm fast path; linalg: plain
- * matrix products (Muon's; the oracle of a later fast path); rules: the math;
+ * matrix products (Muon's; they ask kernels/matmul.ts for the wasm one first); rules: the math;
  * schedules and wrappers: around an optimizer; then the entries (optimizers.ts, index.ts,
  * fast.ts, node.ts) and the Node- or tfjs-only modules (threads, checkpoint, tfjs).
  */

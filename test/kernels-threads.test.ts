@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
   Adam,
+  AdEMAMix,
   RMSprop,
+  ScheduleFreeAdamW,
   SGD,
   type FloatBuffer,
   type Optimizer,
@@ -36,6 +38,17 @@ const makers: [string, (p: FloatBuffer[]) => Optimizer<never>][] = [
     'SGD nesterov',
     (p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true }) as Optimizer<never>,
   ],
+  // Ten scalars (the most a kernel takes), the last of them in the job block's last slot.
+  [
+    'ScheduleFreeAdamW innerMomentum wd',
+    (p) =>
+      new ScheduleFreeAdamW(p, {
+        lr: 0.01,
+        innerMomentum: 0.9,
+        weightDecay: 0.01,
+      }) as unknown as Optimizer<never>,
+  ],
+  ['AdEMAMix wd', (p) => new AdEMAMix(p, { lr: 0.01, weightDecay: 0.1 }) as Optimizer<never>],
 ];
 
 for (const [name, make] of makers) {

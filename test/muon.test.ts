@@ -3,7 +3,9 @@
 // product it runs on (packages/optim/src/linalg/matmul.ts), against a direct sum.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { matmul, Muon, type FloatBuffer } from '../packages/optim/src/node.ts';
+import { matmul, Muon, setFastPaths, type FloatBuffer } from '../packages/optim/src/node.ts';
+import { installFastMatmul, type MatmulEngine } from '../packages/optim/src/kernels/matmul.ts';
+import { runMatmul } from '../packages/optim/src/kernels/matmul-wasm.ts';
 import { mulberry32 } from './helpers/rng.ts';
 
 const random = (n: number, seed: number) => {
@@ -237,5 +239,48 @@ describe('matmul: the plain loop', () => {
       () => matmul(x, x, g, 0, 3, 2),
       /^RangeError: matmul: m must be an integer >= 1, got 0$/,
     );
+  });
+});
+
+describe('Muon on the wasm matrix product', () => {
+  test('float64: its products run on the wasm kernel and every step equals the plain loops bit for bit', () => {
+    // Shapes whose products (m·k·n >= 216 multiply-adds) take the fast path, tall and wide, and
+    // with edge tiles in every dimension.
+    for (const shape of [
+      [37, 22],
+      [22, 37],
+    ] as [number, number][]) {
+      const size = shape[0] * shape[1];
+      const x0 = random(size, 31);
+      const steps = (fast: boolean): { p: Float64Array; products: number } => {
+        let products = 0;
+        const spy: MatmulEngine = (...args) => {
+          products++;
+          return runMatmul(...args);
+        };
+        installFastMatmul(spy);
+        setFastPaths(fast);
+        try {
+          const { p, opt } = muon(shape, x0, { lr: 0.02 });
+          for (let s = 0; s < 4; s++) {
+            const g = random(size, 40 + s).map((v, i) => v + p[i]!);
+            opt.step([g]);
+          }
+          return { p, products };
+        } finally {
+          setFastPaths(true);
+          installFastMatmul(runMatmul);
+        }
+      };
+      const fast = steps(true);
+      const plain = steps(false);
+      // 4 steps of 5 Newton–Schulz iterations of 3 products each.
+      assert.equal(fast.products, 60, `${shape}: products on the wasm kernel`);
+      assert.equal(plain.products, 0, `${shape}: fast paths off`);
+      for (let i = 0; i < size; i++) {
+        if (!Object.is(fast.p[i], plain.p[i]))
+          assert.fail(`${shape} element ${i}: wasm ${fast.p[i]}, plain ${plain.p[i]}`);
+      }
+    }
   });
 });

@@ -26,7 +26,8 @@ export interface Ops {
   /**
    * wasm's pseudo-maximum `a < b ? b : a` and pseudo-minimum `b < a ? b : a`: NaN only from `a`,
    * ±0 unordered. One instruction each on x86-64, where `max` and `min` take about eight (to
-   * order ±0 and propagate NaN from either side): for the float32 kernels.
+   * order ±0 and propagate NaN from either side): for the float32 kernels, and in float64 where
+   * neither a zero against a zero nor a NaN in `b` can occur (`sign`).
    */
   pmax(a: string, b: string): string;
   pmin(a: string, b: string): string;
@@ -34,6 +35,12 @@ export interface Ops {
   abs(a: string): string;
   /** −1, 0 or 1 as `Math.sign` (and `torch.sign`): ±0 for ±0, NaN for NaN. */
   sign(a: string): string;
+  /**
+   * ±1 with a's sign where a is not ±0 (NaN included: ±1, not NaN), +0 where it is: three bitwise
+   * instructions and a comparison, where `sign` takes four floating-point ones. For the float32
+   * kernels, where a NaN reaches the result through another operand.
+   */
+  unitSign(a: string): string;
   /** A lane mask (a comparison's result, to use only in `select`): a > b, a < b. */
   gt(a: string, b: string): string;
   lt(a: string, b: string): string;
@@ -160,14 +167,22 @@ class Body implements Ops {
     return this.vec ? `(${this.t}.splat ${k})` : k;
   }
   sign(a: string): string {
-    // 1 with a's sign bit where |a| > 0; elsewhere (±0, NaN) a itself, as Math.sign, whose −0
-    // for −0 the float64 kernels must keep (p − (−0)·s and p − 0·s differ at p = −0).
+    // Saturation: a·K·K (K = 2¹²⁷ in float32, 2¹⁰²³ in float64) is ±∞ or at least 2¹⁰⁵ (2⁹⁷²)
+    // in magnitude for every nonzero a, subnormals included, ±0 for ±0 and NaN for NaN (both
+    // products exact, K a power of two); pmax and pmin clamp it to ±1 and keep the NaN of their
+    // first operand and the sign of a zero. Math.sign exactly, −0 included (the float64 kernels
+    // must keep it: p − (−0)·s and p − 0·s differ at p = −0), in four instructions where a
+    // select of a sign-bit copy takes seven.
+    const big = this.c(this.f === 'f32' ? 2 ** 127 : 2 ** 1023);
+    const x = this.let(`sign${this.signs++}`, this.mul(this.mul(a, big), big));
+    return this.pmin(this.pmax(x, this.c(-1)), this.c(1));
+  }
+  unitSign(a: string): string {
     const x = this.let(`sign${this.signs++}`, a);
-    const negZero = `(${this.f}.const -0)`;
-    const unit = this.vec
-      ? `(v128.or (v128.and ${x} (${this.t}.splat ${negZero})) ${this.c(1)})`
-      : `(${this.f}.copysign ${this.c(1)} ${x})`;
-    return this.select(this.gt(this.abs(x), this.c(0)), unit, x);
+    const nonzero = `(${this.t}.ne ${x} ${this.c(0)})`;
+    if (!this.vec) return `(select (${this.f}.copysign ${this.c(1)} ${x}) ${this.c(0)} ${nonzero})`;
+    const sign = `(v128.and ${x} (${this.t}.splat (${this.f}.const -0)))`;
+    return `(v128.and (v128.or ${sign} ${this.c(1)}) ${nonzero})`;
   }
   private signs = 0;
 }

@@ -319,7 +319,9 @@ const rprop: KernelDef = {
   body(o, f) {
     const d = o.let('d', f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g'));
     const prev = o.let('prev', o.ld('prev'));
-    const sd = o.let('sd', o.sign(d));
+    // float32: the bitwise unit sign. A NaN d still reaches q, the factor, s and so the step
+    // through d itself (sd + d), and the sign of a zero sd changes at most the sign of a zero p.
+    const sd = o.let('sd', o.exact ? o.sign(d) : o.unitSign(d));
     // float64: the plain loop's product. float32: the plain loop multiplies in float64, where a
     // product of two float32 values never underflows; a float32 product can, to 0 (no sign).
     // (sign(d) + d)·prev cannot (|sign(d) + d| >= 1 where d is not 0) and is 0, NaN or of either
@@ -369,6 +371,158 @@ const asgd: KernelDef = {
   },
 };
 
+/**
+ * torch's `lerp(a, b, w)` with torch's rounding (see `schedule-free.ts`): `a + w(b − a)` when the
+ * flag `low` says |w| < 0.5, else `b − (b − a)(1 − w)`, with `1 − w` derived once (`w1`), as the
+ * plain loops hoist it.
+ */
+const LOW: Flag = { name: 'low', when: { option: 'low' } };
+function lerp(o: Ops, f: Readonly<Record<string, boolean>>, a: string, b: string): string {
+  return f.low ? o.add(a, o.mul(o.k('w'), o.sub(b, a))) : o.sub(b, o.mul(o.sub(b, a), o.k('w1')));
+}
+
+/**
+ * Schedule-Free's step from y (the parameter) and z with the direction u: `y ← lerp(y, z, c) +
+ * yStep·u; z −= lr·u`.
+ */
+function scheduleFreeStep(
+  o: Ops,
+  f: Readonly<Record<string, boolean>>,
+  y: string,
+  u: string,
+): void {
+  const z = o.let('z', o.ld('z'));
+  o.st('p', o.add(lerp(o, f, y, z), o.mul(o.k('yStep'), u)));
+  o.st('z', o.sub(z, o.mul(o.k('lr'), u)));
+}
+
+const scheduleFreeAdamW: KernelDef = {
+  name: 'sfadamw',
+  arrays: ['p', 'g', 'z', 'v', 'm'],
+  scalars: ['gs', 'b2', 'bc2', 'eps', 'mu', 'bc1', 'wd', 'w', 'yStep', 'lr'],
+  derived: [
+    ['c2', ONE_MINUS('b2')],
+    ['c1', ONE_MINUS('mu')],
+    ['w1', ONE_MINUS('w')],
+    // float32: √(v/bc2) as √v·(1/√bc2), m/bc1 as m·(1/bc1).
+    ['rsbc2', '(f64.div (f64.const 1) (f64.sqrt $bc2))'],
+    ['rbc1', '(f64.div (f64.const 1) $bc1)'],
+  ],
+  flags: [WD, { name: 'inner', when: { given: 'm' } }, SCALED, LOW],
+  fast: 'fastScheduleFreeAdamW',
+  body(o, f) {
+    const d = o.let('d', f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g'));
+    const v = o.let('v', o.add(o.mul(o.ld('v'), o.k('b2')), o.mul(o.mul(o.k('c2'), d), d)));
+    o.st('v', v);
+    const den = o.let(
+      'den',
+      o.exact
+        ? o.add(o.sqrt(o.div(v, o.k('bc2'))), o.k('eps'))
+        : o.add(o.mul(o.sqrt(v), o.k('rsbc2')), o.k('eps')),
+    );
+    let u = o.div(d, den);
+    if (f.inner) {
+      const m = o.let('m', o.add(o.mul(o.ld('m'), o.k('mu')), o.mul(o.k('c1'), d)));
+      o.st('m', m);
+      u = o.exact ? o.div(o.div(m, o.k('bc1')), den) : o.div(o.mul(m, o.k('rbc1')), den);
+    }
+    const y = o.let('y', o.ld('p'));
+    if (f.wd) u = o.add(o.let('u0', u), o.mul(o.k('wd'), y));
+    scheduleFreeStep(o, f, y, o.let('u', u));
+  },
+};
+
+const scheduleFreeSgd: KernelDef = {
+  name: 'sfsgd',
+  arrays: ['p', 'g', 'z'],
+  scalars: ['gs', 'wd', 'w', 'yStep', 'lr'],
+  derived: [['w1', ONE_MINUS('w')]],
+  flags: [WD, SCALED, LOW],
+  fast: 'fastScheduleFreeSgd',
+  body(o, f) {
+    const y = o.let('y', o.ld('p'));
+    let u = f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g');
+    if (f.wd) u = o.add(o.let('u0', u), o.mul(o.k('wd'), y));
+    scheduleFreeStep(o, f, y, o.let('u', u));
+  },
+};
+
+const adopt: KernelDef = {
+  name: 'adopt',
+  arrays: ['p', 'g', 'm', 'v'],
+  scalars: ['gs', 'l2', 'lrWd', 'clip', 'w', 'b2', 'lr', 'eps'],
+  derived: [
+    ['c2', ONE_MINUS('b2')],
+    ['w1', ONE_MINUS('w')],
+    ['nlr', '(f64.neg $lr)'],
+    ['nclip', '(f64.neg $clip)'],
+  ],
+  // Coupled (l2) and decoupled decay (lrWd) are alternatives: the rule never sets both.
+  flags: [L2, { name: 'decayed', when: { scalar: 'lrWd', not: 0 } }, SCALED, LOW],
+  fast: 'fastAdopt',
+  body(o, f) {
+    const d = grad(o, f, f.l2, 'l2');
+    let x = o.ld('p');
+    if (f.decayed) {
+      const x0 = o.let('x0', x);
+      x = o.sub(x0, o.mul(o.k('lrWd'), x0));
+    }
+    x = o.let('x', x);
+    const v = o.let('v', o.ld('v'));
+    // float32: pmax and pmin, one instruction each, equal to max and min here: NaN comes only
+    // from their first operand (√v, the quotient), and no two zeros meet (v is +0 or more, never
+    // −0, the clamp's bounds ±clip are ±1 or beyond).
+    const n = o.exact
+      ? o.min(o.max(o.div(d, o.max(o.sqrt(v), o.k('eps'))), o.k('nclip')), o.k('clip'))
+      : o.pmin(o.pmax(o.div(d, o.pmax(o.sqrt(v), o.k('eps'))), o.k('nclip')), o.k('clip'));
+    const m = o.let('m', lerp(o, f, o.ld('m'), o.let('n', n)));
+    o.st('m', m);
+    o.st('p', o.add(x, o.mul(o.k('nlr'), m)));
+    o.st('v', o.add(o.mul(v, o.k('b2')), o.mul(o.mul(o.k('c2'), d), d)));
+  },
+};
+
+const ademamix: KernelDef = {
+  name: 'ademamix',
+  arrays: ['p', 'g', 'm1', 'm2', 'v'],
+  scalars: ['gs', 'b1', 'b2', 'b3', 'alpha', 'bc1', 'bc2Sqrt', 'eps', 'wd', 'lr'],
+  derived: [
+    ['c1', ONE_MINUS('b1')],
+    ['c2', ONE_MINUS('b2')],
+    ['c3', ONE_MINUS('b3')],
+    ['nlr', '(f64.neg $lr)'],
+    // float32: the bias corrections as multiplications by their reciprocals.
+    ['rbc1', '(f64.div (f64.const 1) $bc1)'],
+    ['rbc2', '(f64.div (f64.const 1) $bc2Sqrt)'],
+  ],
+  // β₁ = 0 keeps no fast EMA: the gradient stands in for it.
+  flags: [{ name: 'fastEma', when: { given: 'm1' } }, SCALED],
+  fast: 'fastAdemamix',
+  body(o, f) {
+    const d = o.let('d', f.scaled ? o.mul(o.ld('g'), o.k('gs')) : o.ld('g'));
+    let fast = d;
+    if (f.fastEma) {
+      fast = o.let('m1', o.add(o.mul(o.ld('m1'), o.k('b1')), o.mul(o.k('c1'), d)));
+      o.st('m1', fast);
+    }
+    const m2 = o.let('m2', o.add(o.mul(o.ld('m2'), o.k('b3')), o.mul(o.k('c3'), d)));
+    o.st('m2', m2);
+    const v = o.let('v', o.add(o.mul(o.ld('v'), o.k('b2')), o.mul(o.mul(o.k('c2'), d), d)));
+    o.st('v', v);
+    const num = o.add(
+      o.exact ? o.div(fast, o.k('bc1')) : o.mul(fast, o.k('rbc1')),
+      o.mul(o.k('alpha'), m2),
+    );
+    const den = o.exact
+      ? o.add(o.div(o.sqrt(v), o.k('bc2Sqrt')), o.k('eps'))
+      : o.add(o.mul(o.sqrt(v), o.k('rbc2')), o.k('eps'));
+    const p = o.let('p', o.ld('p'));
+    // Decay is added even at wd = 0, as the plain loop does (0·p is NaN for an infinite p).
+    const u = o.add(o.div(num, den), o.mul(o.k('wd'), p));
+    o.st('p', o.add(p, o.mul(o.k('nlr'), u)));
+  },
+};
+
 export const KERNELS: readonly KernelDef[] = [
   sgd,
   sgdMomentum,
@@ -382,6 +536,10 @@ export const KERNELS: readonly KernelDef[] = [
   lion,
   rprop,
   asgd,
+  scheduleFreeAdamW,
+  scheduleFreeSgd,
+  adopt,
+  ademamix,
   stream(1),
   stream(2),
   stream(3),

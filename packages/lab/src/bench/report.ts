@@ -76,6 +76,21 @@ export function formatReport(r: SpeedReport): string {
         `| ${x.size} | ${x.dtype} | ${x.plainGflops.toFixed(2)} | ${x.copyGflops.toFixed(2)} | ${x.inPlaceGflops?.toFixed(2) ?? '-'} | ${(x.plainMs / x.copyMs).toFixed(1)}x |`,
       );
   }
+  if (r.muon.length) {
+    out.push('');
+    out.push(
+      "### Muon's step, n×n float32 matrix: GFLOP/s of its Newton–Schulz products (nsSteps·3·2n³ per step) against a plain-loop product in the same run",
+    );
+    out.push('');
+    out.push(
+      '| n | Newton–Schulz steps | step (ms) | GFLOP/s, Muon step (wasm products) | GFLOP/s, plain-loop product | speed-up |',
+    );
+    out.push('|---|---|---|---|---|---|');
+    for (const x of r.muon)
+      out.push(
+        `| ${x.size} | ${x.nsSteps} | ${x.stepMs.toFixed(1)} | ${x.stepGflops.toFixed(2)} | ${x.plainGflops.toFixed(2)} | ${(x.stepGflops / x.plainGflops).toFixed(1)}x |`,
+      );
+  }
   for (const h of r.heap) {
     const first = h.heapUsed[0] as number;
     const last = h.heapUsed[h.heapUsed.length - 1] as number;

@@ -4,7 +4,7 @@
  * split across worker threads), copy path (heap buffers), plain loop (fast paths off), and
  * TensorFlow.js's `tf.train` optimizers on its cpu and wasm backends, side by side with the
  * machine's own limit: an in-place streaming kernel over the same bytes in the same process; then
- * the matrix products (`matmul.ts`). Node-only.
+ * the matrix products and Muon's step (`matmul.ts`). Node-only.
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +26,7 @@ import { DIVIDER_OPS, MATMUL_WORKSPACE_BYTES } from 'descent-optim/internal/kern
 import { K, slotOf, type KernelName } from 'descent-optim/internal/kernels/ids';
 import { KERNEL_SCALARS, callKernel } from 'descent-optim/internal/kernels/thread-pool';
 import { createThreadedArena, stopThreads } from 'descent-optim/threads';
-import { benchMatmul, type MatmulRow } from './matmul.ts';
+import { benchMatmul, benchMuon, type MatmulRow, type MuonRow } from './matmul.ts';
 
 type Opt = Optimizer<CommonOptions>;
 
@@ -145,6 +145,8 @@ export interface SpeedReport {
   copyGbPerS: Record<string, number>;
   /** The square matrix products, wasm SIMD against the plain loop (empty when none asked). */
   matmul: MatmulRow[];
+  /** Muon's step per matrix size, GFLOP/s of its products (empty when none asked). */
+  muon: MuonRow[];
   notes: string[];
 }
 
@@ -161,6 +163,8 @@ export interface SpeedOptions {
   plainMax: number;
   /** Sizes n of the n×n matrix products (none when absent). */
   matmulSizes?: readonly number[];
+  /** Sizes n of the n×n float32 matrices of Muon's step (none when absent). */
+  muonSizes?: readonly number[];
   only?: readonly string[];
   log: (line: string) => void;
 }
@@ -388,6 +392,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       if (opt.tfjs) await benchTfjs(n, list, reps, limit1, row, notes, say);
     }
     const matmul = benchMatmul(opt.matmulSizes ?? [], opt.reps, arena, say);
+    const muon = benchMuon(opt.muonSizes ?? [], opt.reps, say);
     const threads = runner ? sweepThreads(arena, runner, opt.sweepMax, opt.reps, say) : [];
     let threadThreshold: number | null = null;
     for (let i = threads.length - 1; i >= 0 && threads[i]!.threadedMs < threads[i]!.fastMs; i--) {
@@ -411,6 +416,7 @@ export async function runSpeedBench(opt: SpeedOptions): Promise<SpeedReport> {
       floors,
       copyGbPerS,
       matmul,
+      muon,
       notes,
     };
   } finally {

@@ -11,6 +11,7 @@ interface BenchOpts {
   out: string;
   heapSteps?: string;
   matmul?: string | false;
+  muon?: string | false;
 }
 
 function positiveInts(name: string, text: string): number[] {
@@ -45,6 +46,11 @@ export function benchCommand(): Command {
       'sizes n of the n×n matrix products, wasm SIMD vs the plain loop (default 256,512,1024)',
     )
     .option('--no-matmul', 'skip the matrix products')
+    .option(
+      '--muon <n,...>',
+      "sizes n of the n×n float32 matrices of Muon's step, GFLOP/s of its products vs a plain-loop product (default 512,1024)",
+    )
+    .option('--no-muon', "skip Muon's step")
     .option('--out <dir>', 'directory for speed.json', 'bench/results')
     .action(async (o: BenchOpts) => {
       const only = o.only?.split(',').map((s) => s.trim());
@@ -78,6 +84,14 @@ export function benchCommand(): Command {
               : o.quick
                 ? [64, 128]
                 : [256, 512, 1024],
+        muonSizes:
+          o.muon === false
+            ? []
+            : o.muon
+              ? positiveInts('--muon', o.muon)
+              : o.quick
+                ? [64, 128]
+                : [512, 1024],
         ...(only ? { only } : {}),
         log: (line) => process.stderr.write(line + '\n'),
       });

@@ -2,7 +2,7 @@ import type { FloatBuffer } from '../core/types.ts';
 import { createArenaSync, type Arena, type KernelFn } from './arena.ts';
 import { arenaOf } from '../core/arena-registry.ts';
 import { KERNEL_ARRAYS, slotOf } from './ids.ts';
-import { callKernel } from './thread-pool.ts';
+import { KERNEL_SCALARS, callKernel } from './thread-pool.ts';
 
 /**
  * Dispatch from a rule to its wasm SIMD kernel. Three routes, chosen per call, allocation-free:
@@ -94,11 +94,11 @@ function head(scratch: FloatBuffer, len: number): FloatBuffer {
   return v;
 }
 
-/** Up to 9 float64 scalars of a kernel, in its argument order (unused ones are ignored). */
+/** Up to 10 float64 scalars of a kernel, in its argument order (unused ones are ignored). */
 type S = number;
 
 const ptrs = new Float64Array(5);
-const scalars = new Float64Array(9);
+const scalars = new Float64Array(KERNEL_SCALARS);
 
 function inArena(arena: Arena, b: FloatBuffer | null): boolean {
   return b === null || arena.holds(b);
@@ -125,13 +125,14 @@ export function runKernel(
   s6: S,
   s7: S,
   s8: S,
+  s9: S,
 ): boolean {
   const n = p.length;
   const f64 = p instanceof Float64Array;
   const arrays = KERNEL_ARRAYS[kernel] as number;
   const own = arenaOf<Arena>(p);
   if (own && own.holds(g) && inArena(own, a2) && inArena(own, a3) && inArena(own, a4)) {
-    setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8);
+    setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9);
     setPtrs(
       p.byteOffset,
       g.byteOffset,
@@ -155,7 +156,7 @@ export function runKernel(
   if (!arena || !scratch) return false;
   const fn = arena.fns[slotOf(kernel, f64, bits)] as KernelFn;
   fastPathCounts.copied++;
-  setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8);
+  setScalars(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9);
   const sv = f64 ? scratch.f64 : scratch.f32;
   const size = f64 ? 8 : 4;
   for (let c = 0, s = 0; s < n; c++, s += CHUNK) {
@@ -186,7 +187,7 @@ function setPtrs(o0: number, o1: number, o2: number, o3: number, o4: number): vo
   ptrs[4] = o4;
 }
 
-function setScalars(s0: S, s1: S, s2: S, s3: S, s4: S, s5: S, s6: S, s7: S, s8: S): void {
+function setScalars(s0: S, s1: S, s2: S, s3: S, s4: S, s5: S, s6: S, s7: S, s8: S, s9: S): void {
   scalars[0] = s0;
   scalars[1] = s1;
   scalars[2] = s2;
@@ -196,6 +197,7 @@ function setScalars(s0: S, s1: S, s2: S, s3: S, s4: S, s5: S, s6: S, s7: S, s8: 
   scalars[6] = s6;
   scalars[7] = s7;
   scalars[8] = s8;
+  scalars[9] = s9;
 }
 
 /** The byte offset of chunk `c` of `buf` in the arena, copying it to `scratch` when outside. */

@@ -23,6 +23,7 @@ export type KernelEngine = (
   s6: number,
   s7: number,
   s8: number,
+  s9: number,
 ) => boolean;
 
 /** Below this length the plain loop is as fast as any route (a wasm call is not free). */
@@ -55,7 +56,7 @@ export function fastPathsEnabled(): boolean {
 
 /**
  * Runs kernel `kernel` (variant `bits`) over `p` and its companions (`g`, then the state slots
- * `a2..a4`, null where unused) with scalars `s0..s8`, and returns true; returns false when the
+ * `a2..a4`, null where unused) with scalars `s0..s9`, and returns true; returns false when the
  * caller must run its plain loop (no kernels loaded, fast paths off, no wasm SIMD, a tiny buffer).
  */
 export const runFast: KernelEngine = (
@@ -75,8 +76,9 @@ export const runFast: KernelEngine = (
   s6,
   s7,
   s8,
+  s9,
 ) =>
   engine !== null &&
   enabled &&
   p.length >= MIN_LENGTH &&
-  engine(kernel, bits, p, g, a2, a3, a4, s0, s1, s2, s3, s4, s5, s6, s7, s8);
+  engine(kernel, bits, p, g, a2, a3, a4, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9);

@@ -5,7 +5,8 @@ import { fastPathsEnabled } from './fast-path.ts';
  * The switch between the plain matrix product (`linalg/matmul.ts`) and the wasm SIMD one
  * (`scripts/wasm/matmul.ts`, run by `kernels/matmul-wasm.ts`). As for the rules' kernels, the
  * wasm bytes stay out of a bundle until `descent-optim/fast` (or the Node entry) installs them:
- * the plain loop's first line is `if (fastMatmul(...same arguments)) return;`.
+ * the plain loop, once it has checked its arguments, runs `if (fastMatmul(...same arguments))
+ * return;`.
  */
 export type MatmulEngine = (
   a: FloatBuffer,

@@ -30,10 +30,13 @@ export const PART = {
 /**
  * The job block of a helper. Int32 [0] the generation posted (the helper waits on it), [1] the
  * part's state (the caller waits on it), [2] 1 once the helper has ended, [3] the length of its
- * reason; Float64 from `ARGS_AT`: slot, n, nptrs, ptrs[5], scalars[9]; Uint16 from `REASON_AT`:
+ * reason; Float64 from `ARGS_AT`: slot, n, nptrs, ptrs[5], scalars[10]; Uint16 from `REASON_AT`:
  * why it ended, as UTF-16 code units.
  */
-export const JOB = { ARGS_AT: 16, REASON_AT: 16 + 8 * 17, REASON_UNITS: 128 } as const;
+export const JOB = { ARGS_AT: 16, REASON_AT: 16 + 8 * 18, REASON_UNITS: 128 } as const;
+
+/** Scalars of a kernel call (`s[0..9]`), the most any kernel takes. */
+export const KERNEL_SCALARS = 10;
 
 /** Bytes of one helper's job block. */
 export const JOB_BYTES = JOB.REASON_AT + 2 * JOB.REASON_UNITS;
@@ -54,13 +57,28 @@ export function callKernel(
   n: number,
   s: Float64Array,
 ): void {
-  // p[0..4] are byte offsets, s[0..8] the scalars; the length follows the buffers.
+  // p[0..4] are byte offsets, s[0..9] the scalars; the length follows the buffers.
   switch (nptrs) {
     case 2:
-      fn(p[0]!, p[1]!, n, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!, s[8]!);
+      fn(p[0]!, p[1]!, n, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!, s[8]!, s[9]!);
       break;
     case 3:
-      fn(p[0]!, p[1]!, p[2]!, n, s[0]!, s[1]!, s[2]!, s[3]!, s[4]!, s[5]!, s[6]!, s[7]!, s[8]!);
+      fn(
+        p[0]!,
+        p[1]!,
+        p[2]!,
+        n,
+        s[0]!,
+        s[1]!,
+        s[2]!,
+        s[3]!,
+        s[4]!,
+        s[5]!,
+        s[6]!,
+        s[7]!,
+        s[8]!,
+        s[9]!,
+      );
       break;
     case 4:
       fn(
@@ -78,6 +96,7 @@ export function callKernel(
         s[6]!,
         s[7]!,
         s[8]!,
+        s[9]!,
       );
       break;
     default:
@@ -97,6 +116,7 @@ export function callKernel(
         s[6]!,
         s[7]!,
         s[8]!,
+        s[9]!,
       );
   }
 }
@@ -126,9 +146,9 @@ export function helperEnded(job: SharedArrayBuffer, reason: string): void {
  */
 export function serveJobs(fns: readonly KernelFn[], job: SharedArrayBuffer): void {
   const ctl = new Int32Array(job, 0, 2);
-  const args = new Float64Array(job, JOB.ARGS_AT, 17);
+  const args = new Float64Array(job, JOB.ARGS_AT, 18);
   const ptrs = args.subarray(3, 8);
-  const scalars = args.subarray(8, 17);
+  const scalars = args.subarray(8, 18);
   // Generations start at 0: a job posted before this thread got here is seen at once.
   let seen = 0;
   for (;;) {
@@ -190,7 +210,7 @@ export class ThreadRunner implements KernelRunner {
   ) {
     this.threshold = threshold;
     this.ctl = jobs.map((j) => new Int32Array(j, 0, 4));
-    this.args = jobs.map((j) => new Float64Array(j, JOB.ARGS_AT, 17));
+    this.args = jobs.map((j) => new Float64Array(j, JOB.ARGS_AT, 18));
     this.ptrs = this.args.map((a) => a.subarray(3, 8));
     this.live = new Uint8Array(jobs.length).fill(1);
     this.posted = new Uint8Array(jobs.length);
@@ -221,7 +241,7 @@ export class ThreadRunner implements KernelRunner {
       a[2] = nptrs;
       for (let k = 0; k < 5; k++)
         a[3 + k] = ptrs[k] === 0 ? 0 : (ptrs[k] as number) + start * elemBytes;
-      for (let k = 0; k < 9; k++) a[8 + k] = scalars[k] as number;
+      for (let k = 0; k < KERNEL_SCALARS; k++) a[8 + k] = scalars[k] as number;
       this.starts[w] = start;
       const post = count > 0 && this.live[w] === 1;
       this.posted[w] = post ? 1 : 0;

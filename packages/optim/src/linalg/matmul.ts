@@ -1,4 +1,5 @@
 import type { FloatBuffer } from '../core/types.ts';
+import { fastMatmul } from '../kernels/matmul.ts';
 
 /**
  * `out = op(A) · op(B)`, the plain loop: `op(A)` is m×k, `op(B)` is k×n, `out` is m×n, every
@@ -8,8 +9,10 @@ import type { FloatBuffer } from '../core/types.ts';
  *
  * Each entry is one dot product summed over p = 0..k−1 in ascending order in a JavaScript number
  * (float64), then stored once: exact to float64 rounding for Float64Array, and for Float32Array
- * the float64 sum rounded once to float32. A faster path (wasm SIMD) is checked against this loop:
- * if it sums in float32 or in another order it agrees within `k·2⁻²⁴·Σ_p |a_ip·b_pj|` per entry.
+ * the float64 sum rounded once to float32. Where the wasm kernels are installed (`descent-optim/
+ * fast`, or Node) and the product is not tiny, the blocked wasm SIMD product runs instead
+ * (`kernels/matmul.ts`, tested against this loop): for Float64Array equal to it bit for bit, for
+ * Float32Array summed in float32, within `(k + 2)·2⁻²⁴·Σ_p |a_ip·b_pj|` of it per entry.
  *
  * Writes `out` only, never allocates. `a`, `b` and `out` may be of either float type. `out` must
  * not overlap `a` or `b` (a RangeError otherwise: the loop would read what it has written);
@@ -32,6 +35,7 @@ export function matmul(
   if (overlaps(out, m * n, a, m * k) || overlaps(out, m * n, b, k * n)) {
     throw new RangeError('matmul: out must not overlap a or b');
   }
+  if (fastMatmul(a, b, out, m, k, n, transA, transB)) return;
   // Element (i, p) of op(A) sits at i·ai + p·ap; element (p, j) of op(B) at p·bp + j·bj.
   const ai = transA ? 1 : k;
   const ap = transA ? m : 1;

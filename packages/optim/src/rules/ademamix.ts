@@ -1,6 +1,7 @@
 import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
+import { fastAdemamix } from '../kernels/rules.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { check, checkBoolean, checkInRange, checkNonNegative } from '../core/validate.ts';
 
@@ -130,6 +131,7 @@ function ademamixKernel(
   wd: number,
   lr: number,
 ): void {
+  if (fastAdemamix(p, g, m1, m2, v, gs, b1, b2, b3, alpha, bc1, bc2Sqrt, eps, wd, lr)) return;
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   const c3 = 1 - b3;
@@ -210,6 +212,7 @@ export const ademamixDescriptor = describeOptimizer(AdEMAMix, ademamixRule, {
   ],
   slots: ['exp_avg_fast', 'exp_avg_slow', 'exp_avg_sq'],
   sparse: false,
+  bench: { written: 4, kernel: 'ademamix' },
   lab: ADAPTIVE_LAB,
   sliders: [
     SLIDERS.lr,

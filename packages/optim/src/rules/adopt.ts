@@ -1,6 +1,7 @@
 import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
+import { fastAdopt } from '../kernels/rules.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
 import { check, checkAdamFamily, checkBoolean } from '../core/validate.ts';
 
@@ -62,6 +63,7 @@ export const adoptRule: Rule<ADOPTOptions> = {
       return;
     }
     const [b1, b2] = h.betas;
+    const w = 1 - b1;
     adoptKernel(
       p,
       g,
@@ -71,10 +73,12 @@ export const adoptRule: Rule<ADOPTOptions> = {
       l2,
       h.decouple ? h.lr * h.weightDecay : 0,
       h.clipExponent === null ? Infinity : s ** h.clipExponent,
-      1 - b1,
+      w,
       b2,
       h.lr,
       h.eps,
+      // torch's lerp: a + w·(b − a) for |w| < 0.5, else b − (b − a)·(1 − w) (rounding only).
+      w < 0.5,
     );
   },
 };
@@ -91,7 +95,8 @@ function adoptSeed(p: FloatBuffer, g: FloatBuffer, v: FloatBuffer, gs: number, l
 /**
  * Every later step, one fused pass in the reference's order: decoupled decay, the gradient
  * normalised by the PREVIOUS v (floored at eps) and clipped to ±clip, m ← lerp(m, n, w),
- * p −= lr·m, and only then v takes this gradient. `clip` is Infinity when not clipping.
+ * p −= lr·m, and only then v takes this gradient. `clip` is Infinity when not clipping; `low`
+ * (w < 0.5) picks the form of the lerp.
  */
 function adoptKernel(
   p: FloatBuffer,
@@ -106,10 +111,10 @@ function adoptKernel(
   b2: number,
   lr: number,
   eps: number,
+  low: boolean,
 ): void {
+  if (fastAdopt(p, g, m, v, gs, l2, lrWd, clip, w, b2, lr, eps, low)) return;
   const c2 = 1 - b2;
-  // torch's lerp: a + w·(b − a) for |w| < 0.5, else b − (b − a)·(1 − w) (rounding only).
-  const low = w < 0.5;
   const w1 = 1 - w;
   for (let i = 0; i < p.length; i++) {
     let d = g[i] * gs;
@@ -177,6 +182,8 @@ export const adoptDescriptor = describeOptimizer(ADOPT, adoptRule, {
     {},
     { lr: 0.01, weightDecay: 0.1 },
     { lr: 0.01, weightDecay: 0.1, decouple: true, clipExponent: null, maximize: true },
+    // β₁ <= 0.5: m's lerp takes its other form (b − (b − a)(1 − w)).
+    { betas: [0.5, 0.99] },
   ],
   refused: [
     { options: { betas: [1, 0.9999] }, error: /^ADOPT: betas\[0\] must be in \[0, 1\), got 1$/ },
@@ -191,6 +198,7 @@ export const adoptDescriptor = describeOptimizer(ADOPT, adoptRule, {
   ],
   slots: ['exp_avg', 'exp_avg_sq'],
   sparse: false,
+  bench: { written: 3, kernel: 'adopt' },
   lab: ADAPTIVE_LAB,
   sliders: [SLIDERS.lr, SLIDERS.beta1, SLIDERS.beta2, SLIDERS.eps, SLIDERS.weightDecay],
   fromReference: ({ clipLambda, ...rest }) =>

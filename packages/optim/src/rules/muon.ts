@@ -275,16 +275,19 @@ function refuseShape(shape: Shape, j: number, group: number): void {
  * other shape is refused, as torch refuses it. Kept from torch on purpose: the buffer is an
  * EMA (torch's lerp), not the docstring's `μB + g`; weight decay uses lr without the shape
  * factor. Differences: torch casts the matrix to bfloat16 for Newton–Schulz; here it runs in
- * the parameter's precision, float64 or float32 (the matrix products sum in float64 and round
- * once per entry). Against the float64 reference cases (torch's rule with Newton–Schulz in
- * float64): float64 matches at 1e-10 (measured 1e-15), float32 stays within 2e-7 over 60 steps
- * (the N·4·2⁻²⁴ bound is 1.4e-5), while bfloat16 torch is up to 2.2e-3 away after one step of
- * about 2e-2 (the reference README). `maximize` negates the gradient, as for every descent
- * optimizer (torch's Muon has none).
+ * the parameter's precision, float64 or float32 (the plain matrix products sum in float64 and
+ * round once per entry; where the wasm kernels are loaded, a product of 216 multiply-adds or
+ * more runs on the wasm SIMD one: equal bit for bit in float64, summed in float32 for float32
+ * matrices, within (k + 2)·2⁻²⁴·Σ|a·b| per entry). Against the float64 reference cases (torch's
+ * rule with Newton–Schulz in float64): float64 matches at 1e-10 (measured 1e-15), float32 stays
+ * within 2e-7 over 60 steps (the N·4·2⁻²⁴ bound is 1.4e-5), while bfloat16 torch is up to
+ * 2.2e-3 away after one step of about 2e-2 (the reference README). `maximize` negates the
+ * gradient, as for every descent optimizer (torch's Muon has none).
  *
- * One step reads g and B once and p once; the iteration's matrix products (`linalg/matmul.ts`)
- * cost nsSteps·(2m²n + m³) multiply-adds for an m×n orientation (m ≤ n), in scratch of
- * 2mn + 2m² floats per shape kept by the optimizer (not state).
+ * One step reads g and B once and p once; the iteration's matrix products (`linalg/matmul.ts`,
+ * on the wasm SIMD product where loaded) cost nsSteps·(2m²n + m³) multiply-adds for an m×n
+ * orientation (m ≤ n), in scratch of 2mn + 2m² floats per shape kept by the optimizer (not
+ * state).
  */
 export class Muon extends Optimizer<MuonOptions> {
   constructor(params: ParamsInput<MuonOptions>, options: OptimizerOptions<MuonOptions> = {}) {

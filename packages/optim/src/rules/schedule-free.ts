@@ -2,6 +2,7 @@ import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts'
 import { Optimizer, type Gradients } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import type { OptimizerStateDict } from '../core/state-dict.ts';
+import { fastScheduleFreeAdamW, fastScheduleFreeSgd } from '../kernels/rules.ts';
 import type {
   CommonOptions,
   FloatBuffer,
@@ -157,13 +158,15 @@ export const scheduleFreeAdamWRule: Rule<ScheduleFreeAdamWOptions> = {
       c,
       lr * (b1 * (1 - c) - 1),
       lr,
+      Math.abs(c) < 0.5,
     );
   },
 };
 
 /**
  * The fused Schedule-Free AdamW pass (one read of p, g, z, v and m): v, the normalised
- * gradient, decay at y, then y and z, in the reference's order. Scalars are float64.
+ * gradient, decay at y, then y and z, in the reference's order. Scalars are float64. `c` is the
+ * averaging weight, `low` says |c| < 0.5: which of {@link lerp}'s two forms applies.
  */
 function adamWKernel(
   p: FloatBuffer,
@@ -181,9 +184,13 @@ function adamWKernel(
   c: number,
   yStep: number,
   lr: number,
+  low: boolean,
 ): void {
+  if (fastScheduleFreeAdamW(p, g, z, v, m, gs, b2, bc2, eps, mu, bc1, wd, c, yStep, lr, low))
+    return;
   const c2 = 1 - b2;
   const c1 = 1 - mu;
+  const oneMinusC = 1 - c;
   for (let i = 0; i < p.length; i++) {
     const d = g[i] * gs;
     const vi = v[i] * b2 + c2 * d * d;
@@ -202,7 +209,8 @@ function adamWKernel(
     // Weight decay is taken at y, before y moves, and enters both y's and z's steps.
     if (wd !== 0) u += wd * y;
     const zi = z[i];
-    p[i] = lerp(y, zi, c) + yStep * u;
+    // lerp(y, zi, c), its form chosen once per step.
+    p[i] = (low ? y + c * (zi - y) : zi - (zi - y) * oneMinusC) + yStep * u;
     z[i] = zi - lr * u;
   }
 }
@@ -230,11 +238,12 @@ export const scheduleFreeSGDRule: Rule<ScheduleFreeSGDOptions> = {
     startZ(p, z, st, created);
     const lr = scheduledLr(st, h);
     const c = averagingWeight(st, h, lr);
-    sgdKernel(p, g, z, gs, h.weightDecay, c, lr * (h.momentum * (1 - c) - 1), lr);
+    const yStep = lr * (h.momentum * (1 - c) - 1);
+    sgdKernel(p, g, z, gs, h.weightDecay, c, yStep, lr, Math.abs(c) < 0.5);
   },
 };
 
-/** The fused Schedule-Free SGD pass (one read of p, g and z). */
+/** The fused Schedule-Free SGD pass (one read of p, g and z); `c` and `low` as for AdamW's. */
 function sgdKernel(
   p: FloatBuffer,
   g: FloatBuffer,
@@ -244,13 +253,17 @@ function sgdKernel(
   c: number,
   yStep: number,
   lr: number,
+  low: boolean,
 ): void {
+  if (fastScheduleFreeSgd(p, g, z, gs, wd, c, yStep, lr, low)) return;
+  const oneMinusC = 1 - c;
   for (let i = 0; i < p.length; i++) {
     const y = p[i];
     let u = g[i] * gs;
     if (wd !== 0) u += wd * y;
     const zi = z[i];
-    p[i] = lerp(y, zi, c) + yStep * u;
+    // lerp(y, zi, c), its form chosen once per step.
+    p[i] = (low ? y + c * (zi - y) : zi - (zi - y) * oneMinusC) + yStep * u;
     z[i] = zi - lr * u;
   }
 }
@@ -484,6 +497,7 @@ export const scheduleFreeAdamWDescriptor = describeOptimizer(
     ],
     slots: ['z', 'exp_avg_sq', 'exp_avg'],
     sparse: false,
+    bench: { written: 3, kernel: 'sfadamw' },
     lab: ADAPTIVE_LAB,
     sliders: [
       SLIDERS.lr,
@@ -517,6 +531,7 @@ export const scheduleFreeSGDDescriptor = describeOptimizer(ScheduleFreeSGD, sche
   ],
   slots: ['z'],
   sparse: false,
+  bench: { written: 2, kernel: 'sfsgd' },
   lab: { family: 'sgd', lrDecades: [-4, 0.5], lrCapped: true },
   sliders: [SLIDERS.lr, { ...SLIDERS.momentum, min: 0.1 }, SLIDERS.weightDecay],
 });
