@@ -431,6 +431,29 @@ describe('descent compare (CLI)', () => {
     assert.match(readFileSync(join(out, 'index.html'), 'utf8'), /^<!doctype html>/);
   });
 
+  test('without --optimizers it races the budget list: the default 11, the new methods only with --budget full', () => {
+    const out = mkdtempSync(join(tmpdir(), 'descent-compare-'));
+    const args = [
+      'compare',
+      '--problem',
+      'saddle',
+      '--epochs',
+      '3',
+      '--seeds',
+      '1',
+      '--lr',
+      '0.01',
+    ];
+    const quick = cli(...args, '--out', out);
+    assert.equal(quick.status, 0, quick.stderr);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(results.config.optimizers, DEFAULT_CONTENDERS);
+    const full = cli(...args, '--budget', 'full', '--out', out);
+    assert.equal(full.status, 0, full.stderr);
+    const fuller = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.deepEqual(fuller.config.optimizers, contendersFor('full'));
+  });
+
   test('--batch-sizes races each batch size and records batchRace', () => {
     const out = mkdtempSync(join(tmpdir(), 'descent-batch-'));
     const r = cli(

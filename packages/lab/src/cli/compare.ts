@@ -157,7 +157,8 @@ async function runCompare(flags: CompareFlags): Promise<void> {
   let batch: BatchRaceResult | undefined;
   try {
     const common = {
-      ...(flags.optimizers ? { optimizers: flags.optimizers } : {}),
+      // Named here: the library's default is the thorough (`full`) budget's list.
+      optimizers: flags.optimizers ?? contendersFor(flags.budget),
       seeds: flags.seeds,
       ...(flags.lr ? { lr: flags.lr } : {}),
       executor: workerExecutor(flags.threads),
