@@ -8,6 +8,7 @@ import {
   Lookahead,
   Muon,
   Partition,
+  ScheduleFreeAdamW,
   SGD,
   SWATS,
   Switch,
@@ -508,4 +509,24 @@ test('Accumulate with clipping clips the mean it applies, as a plain clipped ste
   const b = new Float64Array(1);
   new SGD([b], { lr: 1, clipGradNorm: 1 }).step([Float64Array.of(10)]);
   assert.equal(a[0], b[0]);
+});
+
+test('Partition answers with the eval point of a Schedule-Free part, and the parameters of the others', () => {
+  const a = Float64Array.of(1, 2);
+  const b = Float64Array.of(3);
+  const sf = new ScheduleFreeAdamW([a], { lr: 0.1 });
+  const adamw = new AdamW([b], { lr: 0.1 });
+  const both = new Partition([a, b], [sf, adamw]);
+  for (let k = 0; k < 3; k++) both.step([Float64Array.of(0.5, -1), Float64Array.of(2)]);
+  const out = [new Float64Array(2), new Float64Array(1)];
+  both.evalParams!(out);
+  assert.deepEqual(Array.from(out[0]!), Array.from(sf.evalParams()[0]!));
+  assert.deepEqual(Array.from(out[1]!), Array.from(b));
+  assert.notDeepEqual(Array.from(out[0]!), Array.from(a), 'x is not y after 3 steps');
+  // Without such a part there is no eval point to look for.
+  assert.equal(new Partition([b], [new AdamW([b])]).evalParams, undefined);
+  assert.throws(
+    () => both.evalParams!([new Float64Array(2)]),
+    /evalParams\(out\) needs one buffer per parameter/,
+  );
 });

@@ -13,6 +13,11 @@ export interface PartitionStateDict {
 
 const NAME = 'Partition';
 
+/** A part that answers with another point than its parameters (Schedule-Free, ASGD). */
+interface EvalPoint {
+  evalParams?(out: FloatBuffer[]): FloatBuffer[];
+}
+
 // A constant: `step` runs the core's gradient check with it on every step, which must not
 // allocate. Whether a buffer takes a sparse gradient is for the part that holds it to say.
 const NO_REFUSAL = (): null => null;
@@ -40,6 +45,13 @@ export class Partition<P extends Stepper = Stepper> implements Stepper {
   private readonly positions: readonly (readonly number[])[];
   /** For each part, its gradient list, refilled on every step. */
   private readonly lists: Gradient[][];
+  /**
+   * The point to evaluate at, where a part has one (Schedule-Free's x, ASGD's average): copied
+   * into `out` (one buffer per parameter, in the order of `params`), each such part's eval
+   * point and the other parts' parameters. Present only when some part has `evalParams`, so that
+   * a training loop that looks for it (the lab's Trainer) measures the right point.
+   */
+  readonly evalParams?: (out: FloatBuffer[]) => FloatBuffer[];
 
   constructor(
     params: readonly FloatBuffer[],
@@ -83,6 +95,32 @@ export class Partition<P extends Stepper = Stepper> implements Stepper {
     this.params = params.slice();
     this.paramGroups = parts.flatMap((part) => part.paramGroups);
     this.lists = this.positions.map((at) => at.map(() => null));
+    if (parts.some((part) => typeof (part as EvalPoint).evalParams === 'function')) {
+      this.evalParams = (out) => this.evalPoint(out);
+    }
+  }
+
+  private evalPoint(out: FloatBuffer[]): FloatBuffer[] {
+    const fits =
+      Array.isArray(out) &&
+      out.length === this.params.length &&
+      out.every((b, i) => ArrayBuffer.isView(b) && b.length === this.params[i]!.length);
+    if (!fits) {
+      throw new RangeError(
+        `${NAME}: evalParams(out) needs one buffer per parameter, of its length (${this.params.map((p) => p.length).join(', ')})`,
+      );
+    }
+    this.parts.forEach((part, k) => {
+      const at = this.positions[k]!;
+      const own = (part as EvalPoint).evalParams;
+      if (own)
+        own.call(
+          part,
+          at.map((i) => out[i]!),
+        );
+      else at.forEach((i, j) => out[i]!.set(part.params[j]!));
+    });
+    return out;
   }
 
   step(grads: Gradients, gradScale = 1): void {
