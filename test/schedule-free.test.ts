@@ -306,7 +306,7 @@ describe('Schedule-Free: train and eval', () => {
       assert.deepEqual(Array.from(out[0]!), Array.from(opt.evalParams()[0]!));
       assert.throws(
         () => opt.evalParams([new Float64Array(2)]),
-        /evalParams\(out\) needs one buffer per parameter/,
+        /evalParams\(out\) needs one Float32Array or Float64Array per parameter/,
       );
       assert.throws(() => opt.evalParams([]), /evalParams\(out\) needs/);
     });

@@ -527,6 +527,6 @@ test('Partition answers with the eval point of a Schedule-Free part, and the par
   assert.equal(new Partition([b], [new AdamW([b])]).evalParams, undefined);
   assert.throws(
     () => both.evalParams!([new Float64Array(2)]),
-    /evalParams\(out\) needs one buffer per parameter/,
+    /evalParams\(out\) needs one Float32Array or Float64Array per parameter/,
   );
 });

@@ -1,6 +1,11 @@
 import type { FloatBuffer } from '../core/types.ts';
 import { readFile } from './file.ts';
-import { CheckpointError, type ArrayCtor, type ReadMode } from './safetensors-header.ts';
+import {
+  CheckpointError,
+  type ArrayCtor,
+  type ReadMode,
+  type TensorArray,
+} from './safetensors-header.ts';
 import { decodeRaw } from './safetensors.ts';
 
 /**
@@ -30,17 +35,7 @@ export type IntegerWeight =
 /** A tensor of a weights file: its dtype as the file names it, its shape, its values (C order). */
 export type Weight = FloatWeight | IntegerWeight;
 
-type Raw =
-  | Float64Array
-  | Float32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array;
+type Raw = TensorArray | BigInt64Array | BigUint64Array;
 
 /** Every dtype read, with the array its raw elements are read into (F16, BF16: their bits). */
 const RAW: Record<Weight['dtype'], ArrayCtor<Raw>> = {

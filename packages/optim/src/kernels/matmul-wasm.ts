@@ -2,6 +2,7 @@ import { arenaOf } from '../core/arena-registry.ts';
 import type { FloatBuffer } from '../core/types.ts';
 import type { Arena } from './arena.ts';
 import { MATMUL_WORKSPACE_BYTES } from './generated/wasm.ts';
+import { overlaps } from './matmul.ts';
 import { kernelModulesSync } from './module.ts';
 
 /**
@@ -103,14 +104,6 @@ function heapOf(bytes: number): Heap | null {
     heap.f64 = new Float64Array(heap.memory.buffer);
   }
   return heap;
-}
-
-/** Whether the first `n` elements of `x` share memory with the first `k` of `y`. */
-function overlaps(x: FloatBuffer, n: number, y: FloatBuffer, k: number): boolean {
-  if (x.buffer !== y.buffer) return false;
-  const x0 = x.byteOffset;
-  const y0 = y.byteOffset;
-  return x0 < y0 + k * y.BYTES_PER_ELEMENT && y0 < x0 + n * x.BYTES_PER_ELEMENT;
 }
 
 const dim = (x: number): boolean => Number.isSafeInteger(x) && x >= 1;

@@ -63,3 +63,11 @@ export function fastMatmul(
     engine(a, b, out, m, k, n, transA, transB)
   );
 }
+
+/** Whether the first `n` elements of `x` share memory with the first `k` of `y`. */
+export function overlaps(x: FloatBuffer, n: number, y: FloatBuffer, k: number): boolean {
+  if (x.buffer !== y.buffer) return false;
+  const x0 = x.byteOffset;
+  const y0 = y.byteOffset;
+  return x0 < y0 + k * y.BYTES_PER_ELEMENT && y0 < x0 + n * x.BYTES_PER_ELEMENT;
+}

@@ -1,5 +1,5 @@
 import type { FloatBuffer } from '../core/types.ts';
-import { fastMatmul } from '../kernels/matmul.ts';
+import { fastMatmul, overlaps } from '../kernels/matmul.ts';
 
 /**
  * `out = op(A) · op(B)`, the plain loop: `op(A)` is m×k, `op(B)` is k×n, `out` is m×n, every
@@ -75,12 +75,4 @@ function checkLength(name: string, buf: FloatBuffer, need: number): void {
   if (buf.length < need) {
     throw new RangeError(`matmul: ${name} has ${buf.length} elements, needs ${need}`);
   }
-}
-
-/** Whether the first `n` elements of `x` share memory with the first `k` of `y`. */
-function overlaps(x: FloatBuffer, n: number, y: FloatBuffer, k: number): boolean {
-  if (x.buffer !== y.buffer) return false;
-  const x0 = x.byteOffset;
-  const y0 = y.byteOffset;
-  return x0 < y0 + k * y.BYTES_PER_ELEMENT && y0 < x0 + n * x.BYTES_PER_ELEMENT;
 }

@@ -1,9 +1,10 @@
+import { evalTargets } from '../core/eval-targets.ts';
 import { describeOptimizer, SLIDERS } from '../core/descriptor.ts';
 import { Optimizer } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
 import { fastAsgd } from '../kernels/rules.ts';
 import type { CommonOptions, FloatBuffer, OptimizerOptions, ParamsInput } from '../core/types.ts';
-import { checkBoolean, checkNonNegative, describe } from '../core/validate.ts';
+import { checkBoolean, checkNonNegative } from '../core/validate.ts';
 
 export interface ASGDOptions extends CommonOptions {
   /** Decay term: the parameter shrinks by the factor (1 − lambd·eta) every step. */
@@ -21,12 +22,6 @@ const NAME = 'ASGD';
 const SLOTS: readonly SlotSpec[] = [{ name: 'ax', fill: 0 }];
 
 /** `[Float64Array(5), Array]` for a list of buffers, else the value's type. */
-function shown(out: unknown): string {
-  if (!Array.isArray(out)) return describe(out);
-  const one = (b: unknown) =>
-    ArrayBuffer.isView(b) ? `${describe(b)}(${(b as FloatBuffer).length})` : describe(b);
-  return `[${out.map(one).join(', ')}]`;
-}
 
 export const asgdRule: Rule<ASGDOptions> = {
   name: NAME,
@@ -126,22 +121,7 @@ export class ASGD extends Optimizer<ASGDOptions> {
    */
   evalParams(out?: FloatBuffer[]): FloatBuffer[] {
     const params = this.params;
-    if (out !== undefined) {
-      const fits =
-        Array.isArray(out) &&
-        out.length === params.length &&
-        out.every(
-          (b, i) =>
-            (b instanceof Float32Array || b instanceof Float64Array) &&
-            b.length === (params[i] as FloatBuffer).length,
-        );
-      if (!fits) {
-        throw new RangeError(
-          `${NAME}: evalParams(out) needs one Float32Array or Float64Array per parameter, of its length (${params.map((p) => p.length).join(', ')}), got ${shown(out)}`,
-        );
-      }
-    }
-    const result = out ?? params.map((p) => p.slice());
+    const result = evalTargets(NAME, params, out);
     params.forEach((p, i) => {
       const dst = result[i] as FloatBuffer;
       const ax = this.state[i]?.slots.ax;

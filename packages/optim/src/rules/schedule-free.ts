@@ -1,3 +1,4 @@
+import { evalTargets } from '../core/eval-targets.ts';
 import { ADAPTIVE_LAB, SLIDERS, describeOptimizer } from '../core/descriptor.ts';
 import { Optimizer, type Gradients } from '../core/optimizer.ts';
 import type { Rule, SlotSpec } from '../core/rule.ts';
@@ -326,20 +327,7 @@ export abstract class ScheduleFreeOptimizer<H extends ScheduleFreeCommon> extend
    */
   evalParams(out?: FloatBuffer[]): FloatBuffer[] {
     const params = this.params;
-    if (out !== undefined) {
-      const fits =
-        Array.isArray(out) &&
-        out.length === params.length &&
-        out.every(
-          (b, i) => ArrayBuffer.isView(b) && b.length === (params[i] as FloatBuffer).length,
-        );
-      if (!fits) {
-        throw new RangeError(
-          `${this.name}: evalParams(out) needs one buffer per parameter, of its length (${params.map((p) => p.length).join(', ')})`,
-        );
-      }
-    }
-    const result = out ?? params.map((p) => p.slice());
+    const result = evalTargets(this.name, params, out);
     let i = 0;
     for (const group of this.paramGroups) {
       const w = 1 - 1 / this.beta(group);

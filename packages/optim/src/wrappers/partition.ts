@@ -1,3 +1,4 @@
+import { evalTargets } from '../core/eval-targets.ts';
 import { checkGradients } from '../core/check-gradients.ts';
 import type { Gradient } from '../core/gradients.ts';
 import type { Gradients } from '../core/optimizer.ts';
@@ -101,15 +102,7 @@ export class Partition<P extends Stepper = Stepper> implements Stepper {
   }
 
   private evalPoint(out: FloatBuffer[]): FloatBuffer[] {
-    const fits =
-      Array.isArray(out) &&
-      out.length === this.params.length &&
-      out.every((b, i) => ArrayBuffer.isView(b) && b.length === this.params[i]!.length);
-    if (!fits) {
-      throw new RangeError(
-        `${NAME}: evalParams(out) needs one buffer per parameter, of its length (${this.params.map((p) => p.length).join(', ')})`,
-      );
-    }
+    evalTargets(NAME, this.params, out);
     this.parts.forEach((part, k) => {
       const at = this.positions[k]!;
       const own = (part as EvalPoint).evalParams;
