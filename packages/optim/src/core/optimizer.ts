@@ -223,6 +223,14 @@ export class Optimizer<H extends CommonOptions> {
   }
 
   /**
+   * The live scalar state of group `index` (checked by the caller), for a subclass whose own step
+   * keeps it (L-BFGS): state dicts save it and `loadStateDict` restores it as for any rule.
+   */
+  protected liveGroupScalars(index: number): Record<string, number> {
+    return this.groupScalarState[index]!;
+  }
+
+  /**
    * A copy of group `index`'s scalar state (Prodigy's `d`); empty for an algorithm that keeps
    * none. Throws a RangeError for a group that does not exist.
    */

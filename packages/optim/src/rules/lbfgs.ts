@@ -256,7 +256,10 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   /** What the closure fills: views of `flatGrad` where the types agree, else own buffers. */
   private readonly gradViews: readonly FloatBuffer[];
   private readonly viewsAreFlat: boolean;
-  private scalars: LBFGSScalars = { ...(lbfgsRule.groupScalars as LBFGSScalars) };
+  /** torch's scalars of the global state: the core's group state of the one group. */
+  private get scalars(): LBFGSScalars {
+    return this.liveGroupScalars(0) as unknown as LBFGSScalars;
+  }
   private d: FloatBuffer | null = null;
   private prevFlatGrad: FloatBuffer | null = null;
   private readonly oldDirs: FloatBuffer[] = [];
@@ -414,18 +417,11 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     return origLoss;
   }
 
-  /** The global state's scalars (torch's names); `index` must be 0. */
-  override groupState(index: number): Record<string, number> {
-    super.groupState(index);
-    return { ...this.scalars };
-  }
-
   /** The state: the common dict, the scalars in `groupState[0]`, the vectors in `lbfgs`. */
   override stateDict(): LBFGSStateDict {
     const copy = (b: FloatBuffer) => b.slice();
     return {
       ...super.stateDict(),
-      groupState: [{ ...this.scalars }],
       lbfgs: {
         d: this.d && this.scalars.n_iter > 0 ? this.d.slice() : null,
         prev_flat_grad:
@@ -450,14 +446,6 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     }
     const history = this.checkHistory(dict);
     super.loadStateDict(dict);
-    const saved = dict.groupState![0]!;
-    this.scalars = {
-      func_evals: saved.func_evals!,
-      n_iter: saved.n_iter!,
-      t: saved.t!,
-      H_diag: saved.H_diag!,
-      prev_loss: saved.prev_loss!,
-    };
     const own = (v: ArrayLike<number>) => this.Buf.from(v);
     this.d = history.d ? own(history.d) : null;
     this.prevFlatGrad = history.prevFlatGrad ? own(history.prevFlatGrad) : null;
