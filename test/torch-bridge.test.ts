@@ -370,7 +370,7 @@ function snapshot(run: Live): Snapshot {
  * decodeCheckpoint reads tensors from the wrong offset: the decoder's `slice` of a Buffer is a
  * view, not a copy; a plain Uint8Array is what it expects.)
  */
-const readCheckpoint = (file: string) => decodeCheckpoint(new Uint8Array(readFileSync(file)));
+const readCheckpoint = (file: string) => decodeCheckpoint(readFileSync(file));
 
 function restored(c: Case, file: string): Live {
   const run = build(c);

@@ -178,23 +178,20 @@ export function replayCase(c: GoldenCase, dtype: Dtype = 'float64'): ReplayResul
   return { ...result, lr, ...(cycled ? { momentum } : {}) };
 }
 
-/** The state a case may record after a step, read where the optimizer keeps it. */
+/**
+ * The state a case may record after a step: the eval point, which is ASGD's average (`ax`) and
+ * Schedule-Free's x (`trajectory_eval`), and Prodigy's d. `record` keeps only what the case has.
+ */
 function recordState(
   opt: Optimizer<CommonOptions>,
   record: (key: 'ax' | 'trajectory_eval' | 'd', value: number[] | number) => void,
 ): void {
-  const ax: number[] = [];
-  opt.params.forEach((p, i) => {
-    const slot = opt.paramState(i)?.slots.ax;
-    ax.push(...(slot ?? p));
-  });
-  record('ax', ax);
   const evalPoint = (opt as unknown as Partial<EvalPoint>).evalParams;
-  if (evalPoint)
-    record(
-      'trajectory_eval',
-      evalPoint.call(opt).flatMap((b) => Array.from(b)),
-    );
+  if (evalPoint) {
+    const x = evalPoint.call(opt).flatMap((b) => Array.from(b));
+    record('ax', x);
+    record('trajectory_eval', x);
+  }
   const d = opt.groupState(0).d;
   if (d !== undefined) record('d', d);
 }
